@@ -1,0 +1,29 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test data clean
+
+venv: $(STAMP)
+
+# The stamp depends on the files that define the environment, so editing them reinstalls.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/medrestore demo --out out/demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q Testing
+
+# Training and development data (Colin27, atlases, MNI152) into a cache outside git.
+data: $(STAMP)
+	$(PY) -m MedRestoreLib.training.fetch_data
+
+clean:
+	rm -rf out .pytest_cache
