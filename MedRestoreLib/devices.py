@@ -1,0 +1,24 @@
+"""Choosing where torch work runs: ``auto`` takes CUDA when torch sees a GPU, else the CPU."""
+from __future__ import annotations
+
+from .errors import InputError
+from .options import Device
+
+
+def resolve_device(device="auto") -> str:
+    """Return ``"cuda"`` or ``"cpu"`` for a requested :class:`Device`.
+
+    Raises:
+        InputError: CUDA was asked for and torch finds no usable GPU (the CPU build of torch,
+            no driver, or no device), so the user learns why instead of a slow silent fallback.
+    """
+    device = Device(device)
+    if device == Device.CPU:
+        return "cpu"
+    import torch
+
+    available = torch.cuda.is_available()
+    if device == Device.CUDA and not available:
+        build = "a CPU-only build of torch" if torch.version.cuda is None else "no usable GPU"
+        raise InputError(f"--device cuda was asked for, but torch {torch.__version__} has {build}")
+    return "cuda" if available else "cpu"

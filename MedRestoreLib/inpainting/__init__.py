@@ -1,0 +1,26 @@
+"""Fillers: each takes (array, mask, steps) and changes only the masked voxels."""
+from __future__ import annotations
+
+import functools
+
+from ..options import FillMethod, FillOptions
+from .classical import (adjacent_slices, biharmonic_2d, biharmonic_3d, neighbour_median,
+                        opencv_inpaint)
+
+
+def filler_for(options: FillOptions):
+    """The fill function for ``options.method`` (a constant table, no registry to mutate)."""
+    table = {
+        FillMethod.BIHARMONIC_3D: biharmonic_3d,
+        FillMethod.BIHARMONIC_2D: biharmonic_2d,
+        FillMethod.ADJACENT_SLICES: adjacent_slices,
+        FillMethod.NEIGHBOUR_MEDIAN: neighbour_median,
+        FillMethod.TELEA: functools.partial(opencv_inpaint, method="telea", radius=options.telea_radius),
+        FillMethod.NAVIER_STOKES: functools.partial(opencv_inpaint, method="navier-stokes",
+                                                    radius=options.telea_radius),
+    }
+    return table[FillMethod(options.method)]
+
+
+__all__ = ["filler_for", "adjacent_slices", "biharmonic_2d", "biharmonic_3d", "neighbour_median",
+           "opencv_inpaint"]

@@ -1,0 +1,139 @@
+"""Options of the restore pipeline: one dataclass per stage, composed by :class:`RestoreOptions`.
+
+Each dataclass has defaults, ``validate()`` raising :class:`InputError` (a ``ValueError``) on bad
+values, and a JSON round trip through ``to_dict`` / ``from_dict`` (missing keys keep defaults),
+so the CLI, the Slicer parameter node and reports all speak the same names.
+
+Example:
+    >>> options = RestoreOptions.from_dict({"fill": {"method": "biharmonic2d"}, "device": "cpu"})
+    >>> options.to_dict()["detect"]["method"]
+    'median-mad'
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Dict, Type, TypeVar
+
+from .errors import InputError
+
+
+class DetectorMethod(str, Enum):
+    """How defects are found."""
+
+    MEDIAN_MAD = "median-mad"  # |x − median3×3| > k·MAD, the classical baseline
+
+
+class FillMethod(str, Enum):
+    """How masked voxels are filled."""
+
+    BIHARMONIC_3D = "biharmonic3d"
+    BIHARMONIC_2D = "biharmonic2d"
+    ADJACENT_SLICES = "adjacent-slices"
+    NEIGHBOUR_MEDIAN = "neighbour-median"
+    TELEA = "telea"
+    NAVIER_STOKES = "navier-stokes"
+
+
+class Device(str, Enum):
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
+def _choice(enum_type, value, what):
+    try:
+        return enum_type(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in enum_type)
+        raise InputError(f"unknown {what} '{value}' (choose one of: {choices})") from None
+
+
+T = TypeVar("T")
+
+
+class _JsonOptions:
+    """JSON round trip shared by the options dataclasses."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        result = {}
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, _JsonOptions):
+                value = value.to_dict()
+            elif isinstance(value, Enum):
+                value = value.value
+            result[item.name] = value
+        return result
+
+    @classmethod
+    def from_dict(cls: Type[T], values: Dict[str, Any]) -> T:
+        known = {item.name: item for item in dataclasses.fields(cls)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise InputError(f"unknown option(s) {sorted(unknown)} for {cls.__name__}")
+        defaults = cls()
+        arguments = {}
+        for name, value in values.items():
+            current = getattr(defaults, name)
+            if isinstance(current, _JsonOptions):
+                value = type(current).from_dict(value)
+            arguments[name] = value
+        options = cls(**arguments)
+        options.validate()
+        return options
+
+
+@dataclass
+class DetectOptions(_JsonOptions):
+    """Defect detection.
+
+    Args:
+        method: detector (see :class:`DetectorMethod`).
+        threshold: k of the median/MAD rule; a voxel is a defect when its residual from the
+            in-slice 3×3 median exceeds k robust standard deviations (1.4826·MAD).
+    """
+
+    method: DetectorMethod = DetectorMethod.MEDIAN_MAD
+    threshold: float = 5.0
+
+    def validate(self) -> None:
+        self.method = _choice(DetectorMethod, self.method, "detector")
+        if not self.threshold > 0:
+            raise InputError(f"detection threshold must be positive, got {self.threshold}")
+
+
+@dataclass
+class FillOptions(_JsonOptions):
+    """Filling of masked voxels; only voxels inside the mask are ever changed.
+
+    Args:
+        method: filler (see :class:`FillMethod`).
+        telea_radius: neighbourhood radius in pixels of the OpenCV fillers.
+    """
+
+    method: FillMethod = FillMethod.BIHARMONIC_3D
+    telea_radius: int = 3
+
+    def validate(self) -> None:
+        self.method = _choice(FillMethod, self.method, "fill method")
+        if self.telea_radius < 1:
+            raise InputError(f"telea_radius must be ≥ 1, got {self.telea_radius}")
+
+
+@dataclass
+class RestoreOptions(_JsonOptions):
+    """Everything ``restore`` needs: detection, filling, device and seed."""
+
+    detect: DetectOptions = field(default_factory=DetectOptions)
+    fill: FillOptions = field(default_factory=FillOptions)
+    device: Device = Device.AUTO
+    seed: int = 0
+
+    def validate(self) -> None:
+        self.detect.validate()
+        self.fill.validate()
+        self.device = _choice(Device, self.device, "device")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise InputError(f"seed must be a non-negative integer, got {self.seed!r}")

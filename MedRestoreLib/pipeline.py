@@ -1,0 +1,200 @@
+"""The restore pipeline: detect defects (unless a mask is given), fill them, keep everything else.
+
+Example:
+    >>> from MedRestoreLib import read_volume, restore, RestoreOptions
+    >>> result = restore(read_volume("damaged.nrrd"), RestoreOptions())
+    >>> result.volume      # repaired, same geometry and dtype; voxels outside result.mask untouched
+    >>> result.report.as_dict()
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .detection import median_mad_probability
+from .devices import resolve_device
+from .errors import InputError
+from .inpainting import filler_for
+from .options import DetectOptions, DetectorMethod, RestoreOptions
+from .progress import CancelCallback, ProgressCallback, Steps
+from .volume import Volume, VolumeKind
+
+
+@dataclass
+class Measurement:
+    """One reported number, with what it means and its units (shown in Slicer's report table)."""
+
+    name: str
+    value: object
+    units: str
+    description: str
+
+
+@dataclass
+class RestoreReport:
+    """What a restore did: methods, counts and times."""
+
+    detector: str
+    filler: str
+    device: str
+    seed: int
+    mask_given: bool
+    voxels: int
+    voxels_changed: int
+    defect_regions: int
+    seconds_detect: float
+    seconds_fill: float
+
+    def measurements(self) -> List[Measurement]:
+        return [
+            Measurement("detector", self.detector, "", "how defects were found ('given' = known mask)"),
+            Measurement("filler", self.filler, "", "how defect voxels were filled"),
+            Measurement("device", self.device, "", "where the computation ran"),
+            Measurement("voxels changed", self.voxels_changed, "voxels", "voxels inside the defect mask"),
+            Measurement("fraction changed", round(100.0 * self.voxels_changed / max(self.voxels, 1), 4),
+                        "%", "share of the volume inside the defect mask"),
+            Measurement("defect regions", self.defect_regions, "regions",
+                        "connected components (26-neighbourhood) of the defect mask"),
+            Measurement("detection time", round(self.seconds_detect, 3), "s", "wall time of detection"),
+            Measurement("fill time", round(self.seconds_fill, 3), "s", "wall time of filling"),
+        ]
+
+    def as_dict(self) -> Dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class RestoreResult:
+    """Output of :func:`restore`.
+
+    Attributes:
+        volume: the repaired volume (input geometry and dtype).
+        mask: label volume, uint8 0/1, the voxels that were replaced.
+        probability: float32 defect probability in [0, 1], or None when the mask was given.
+        report: what was done, with counts and times.
+    """
+
+    volume: Volume
+    mask: Volume
+    probability: Optional[Volume]
+    report: RestoreReport = field(repr=False)
+
+
+def check_intensity_volume(volume: Volume) -> None:
+    """Raise :class:`InputError` for volumes no method can restore."""
+    if volume.array.size < 2:
+        raise InputError(f"the volume has {volume.array.size} voxel(s); at least 2 are needed")
+    if volume.array.dtype == bool or not np.issubdtype(volume.array.dtype, np.number) \
+            or np.iscomplexobj(volume.array):
+        raise InputError(f"voxel type {volume.array.dtype} is not a real scalar type")
+    if np.issubdtype(volume.array.dtype, np.floating) and not np.all(np.isfinite(volume.array)):
+        bad = int(np.count_nonzero(~np.isfinite(volume.array)))
+        raise InputError(f"the volume has {bad} NaN or infinite voxel(s); replace them first "
+                         "(e.g. give them as a known mask after setting them to 0)")
+
+
+def _check_mask(volume: Volume, mask: Volume) -> np.ndarray:
+    if not volume.has_same_geometry(mask):
+        raise InputError(f"the mask's shape {mask.shape} or geometry differs from the image's "
+                         f"{volume.shape}; resample it onto the image first")
+    return np.asarray(mask.array) != 0
+
+
+def detect(volume: Volume, options: Optional[DetectOptions] = None,
+           progress: Optional[ProgressCallback] = None,
+           cancel: Optional[CancelCallback] = None) -> Tuple[Volume, Volume]:
+    """Find defects.
+
+    Returns:
+        (mask, probability): uint8 0/1 label volume and float32 probability volume in [0, 1];
+        the mask is ``probability >= 0.5``.
+    """
+    options = options or DetectOptions()
+    options.validate()
+    check_intensity_volume(volume)
+    return _detect(volume, options, Steps(progress, cancel))
+
+
+def _detect(volume: Volume, options: DetectOptions, steps: Steps) -> Tuple[Volume, Volume]:
+    steps.report(0.0, "detecting defects")
+    if options.method == DetectorMethod.MEDIAN_MAD:
+        probability = median_mad_probability(volume.array, options.threshold)
+    else:  # pragma: no cover - the enum is closed; a new member must be added here
+        raise InputError(f"detector {options.method} is not available")
+    steps.report(1.0, "defects detected")
+    mask = (probability >= 0.5).astype(np.uint8)
+    return (volume.with_array(mask, VolumeKind.LABEL),
+            volume.with_array(probability, VolumeKind.INTENSITY))
+
+
+def cast_like(values: np.ndarray, dtype) -> np.ndarray:
+    """Round (integers) and clip to the range of ``dtype``, then cast."""
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
+    info = np.finfo(dtype)
+    return np.clip(values, info.min, info.max).astype(dtype)
+
+
+def restore(volume: Volume, options: Optional[RestoreOptions] = None,
+            progress: Optional[ProgressCallback] = None, cancel: Optional[CancelCallback] = None,
+            mask: Optional[Volume] = None) -> RestoreResult:
+    """Detect defects (or take ``mask``) and fill them; the input is never modified.
+
+    Args:
+        volume: the damaged volume.
+        options: detection, filling, device and seed (defaults: :class:`RestoreOptions`).
+        progress: ``progress(fraction, message)``, called as work advances.
+        cancel: ``cancel() -> bool``; when it returns True, :class:`Cancelled` is raised.
+        mask: known defect mask (non-zero = defect) on the image's grid; detection is skipped.
+
+    Returns:
+        :class:`RestoreResult`. Voxels outside the mask are bit-identical to the input; geometry
+        and dtype are kept (filled values rounded and clipped to the dtype's range).
+
+    Raises:
+        InputError: bad volume, mask or options.
+        Cancelled: ``cancel()`` returned True.
+    """
+    options = options or RestoreOptions()
+    options.validate()
+    check_intensity_volume(volume)
+    device = resolve_device(options.device)
+    steps = Steps(progress, cancel)
+
+    started = time.perf_counter()
+    if mask is not None:
+        defects = _check_mask(volume, mask)
+        probability = None
+        detector = "given"
+    else:
+        mask_volume, probability = _detect(volume, options.detect, steps.sub(0.0, 0.3))
+        defects = mask_volume.array.astype(bool)
+        detector = options.detect.method.value
+    detected = time.perf_counter()
+
+    original = volume.array
+    if defects.any():
+        filled = filler_for(options.fill)(original.astype(np.float64), defects, steps.sub(0.3, 1.0))
+        repaired = original.copy()
+        repaired[defects] = cast_like(filled[defects], original.dtype)
+    else:
+        repaired = original.copy()
+    steps.report(1.0, "restore done")
+    finished = time.perf_counter()
+
+    from scipy import ndimage
+
+    _, regions = ndimage.label(defects, structure=np.ones((3, 3, 3), bool))
+    report = RestoreReport(
+        detector=detector, filler=options.fill.method.value, device=device, seed=options.seed,
+        mask_given=mask is not None, voxels=int(original.size), voxels_changed=int(defects.sum()),
+        defect_regions=int(regions), seconds_detect=detected - started,
+        seconds_fill=finished - detected)
+    return RestoreResult(volume.with_array(repaired),
+                         volume.with_array(defects.astype(np.uint8), VolumeKind.LABEL),
+                         probability, report)
