@@ -1,0 +1,239 @@
+"""The Slicer module file and its .ui, checked without Slicer.
+
+The slicer-core wheel has no Qt and no parameterNodeWrapper, so MedRestore.py is read with
+``ast`` instead of imported; the .ui is read as XML.
+"""
+from __future__ import annotations
+
+import ast
+import py_compile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE_PATH = ROOT / "MedRestore" / "MedRestore.py"
+UI_PATH = ROOT / "MedRestore" / "Resources" / "UI" / "MedRestore.ui"
+SOURCE_FILES = sorted(
+    p for folder in (ROOT / "MedRestore", ROOT / "MedRestoreLib") for p in folder.rglob("*.py")
+    if "__pycache__" not in p.parts
+)
+MRML_WIDGETS = {"qMRMLNodeComboBox"}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def decorator_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return getattr(node, "id", "")
+
+
+def parameter_node_fields(path: Path = MODULE_PATH) -> dict[str, ast.AnnAssign]:
+    """{field: annotated assignment} of the class decorated with ``parameterNodeWrapper``."""
+    tree = ast.parse(path.read_text())
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)
+               and any(decorator_name(d) == "parameterNodeWrapper" for d in n.decorator_list)]
+    assert len(classes) == 1, "expected one @parameterNodeWrapper class in MedRestore.py"
+    assert classes[0].name == "MedRestoreParameterNode"
+    return {n.target.id: n for n in classes[0].body
+            if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+
+
+def module_constants(path: Path = MODULE_PATH) -> dict[str, object]:
+    """Module-level ``NAME = literal`` assignments, so Choice(NAME) can be resolved."""
+    constants = {}
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                constants[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return constants
+
+
+def choice_values(field: ast.AnnAssign) -> list | None:
+    """The values of ``Choice([...])`` inside an ``Annotated[...]`` annotation, else None."""
+    for node in ast.walk(field.annotation):
+        if isinstance(node, ast.Call) and decorator_name(node) == "Choice" and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Name):
+                return list(module_constants()[arg.id])
+            return list(ast.literal_eval(arg))
+    return None
+
+
+def base_type(field: ast.AnnAssign) -> str:
+    """The annotated type's name: ``Annotated[str, ...]`` gives str."""
+    annotation = field.annotation
+    if isinstance(annotation, ast.Subscript) and decorator_name(annotation.value) == "Annotated":
+        inner = annotation.slice
+        inner = getattr(inner, "value", inner)  # Python 3.8 wraps it in ast.Index
+        annotation = inner.elts[0] if isinstance(inner, ast.Tuple) else inner
+    return decorator_name(annotation)
+
+
+def ui_parameter_widgets(path: Path = UI_PATH) -> dict[str, ET.Element]:
+    """{SlicerParameterName: widget element} from the .ui file."""
+    widgets = {}
+    for widget in ET.parse(path).iter("widget"):
+        for prop in widget.findall("property"):
+            if prop.get("name") == "SlicerParameterName":
+                name = prop.findtext("string")
+                assert name not in widgets, f"two widgets bound to {name}"
+                widgets[name] = widget
+    return widgets
+
+
+def combo_items(widget: ET.Element) -> list[str]:
+    return [item.find("property").findtext("string") for item in widget.findall("item")]
+
+
+def node_types(widget: ET.Element) -> list[str]:
+    for prop in widget.findall("property"):
+        if prop.get("name") == "nodeTypes":
+            return [s.text for s in prop.iter("string")]
+    return []
+
+
+def union_annotations_evaluated_at_runtime(tree: ast.Module) -> list[int]:
+    """Lines of ``X | Y`` annotations that Python 3.9 evaluates (and fails on).
+
+    Without ``from __future__ import annotations`` argument/return annotations and module- or
+    class-level variable annotations are evaluated; those inside function bodies are not.
+    """
+    if any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
+           and any(a.name == "annotations" for a in n.names) for n in tree.body):
+        return []
+    annotations = []
+
+    def visit(body, in_function):
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args
+                for arg in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
+                    if arg is not None and arg.annotation is not None:
+                        annotations.append(arg.annotation)
+                if node.returns is not None:
+                    annotations.append(node.returns)
+                visit(node.body, True)
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, False)
+            elif isinstance(node, ast.AnnAssign) and not in_function:
+                annotations.append(node.annotation)
+            else:
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    visit(getattr(node, field, []) or [], in_function)
+
+    visit(tree.body, False)
+    return sorted({a.lineno for a in annotations for n in ast.walk(a)
+                   if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr)})
+
+
+# ----------------------------------------------------------------------------- (a) .ui ↔ fields
+
+def test_parameter_node_has_the_documented_fields():
+    assert list(parameter_node_fields()) == [
+        "inputVolume", "knownMask", "outputVolume", "fillMethod", "detector", "device"]
+
+
+def test_every_ui_parameter_name_is_a_parameter_node_field():
+    unknown = sorted(set(ui_parameter_widgets()) - set(parameter_node_fields()))
+    assert not unknown, f"SlicerParameterName in the .ui without a MedRestoreParameterNode field: {unknown}"
+
+
+def test_every_parameter_node_field_has_a_widget():
+    unbound = sorted(set(parameter_node_fields()) - set(ui_parameter_widgets()))
+    assert not unbound, f"MedRestoreParameterNode fields without a .ui widget: {unbound}"
+
+
+def test_widget_kinds_fit_the_field_types():
+    widgets = ui_parameter_widgets()
+    for name, field in parameter_node_fields().items():
+        kind = base_type(field)
+        widget = widgets[name]
+        if kind.startswith("vtkMRML"):
+            assert widget.get("class") == "qMRMLNodeComboBox", name
+            assert node_types(widget) == [kind], name
+        else:
+            assert widget.get("class") == "QComboBox", name
+
+
+def test_mrml_widgets_get_the_scene_and_are_declared():
+    root = ET.parse(UI_PATH).getroot()
+    top = root.find("widget")
+    assert top.get("class") == "qMRMLWidget"
+    mrml = {w.get("name") for w in root.iter("widget") if w.get("class") in MRML_WIDGETS}
+    connected = {c.findtext("receiver") for c in root.iter("connection")
+                 if c.findtext("sender") == top.get("name")
+                 and c.findtext("signal") == "mrmlSceneChanged(vtkMRMLScene*)"
+                 and c.findtext("slot") == "setMRMLScene(vtkMRMLScene*)"}
+    assert mrml and mrml <= connected, f"not given the scene: {sorted(mrml - connected)}"
+    used = {w.get("class") for w in root.iter("widget")}
+    declared = {c.findtext("class") for c in root.iter("customwidget")}
+    assert used - {"QWidget", "QLabel", "QComboBox", "QPushButton", "QProgressBar"} <= declared
+
+
+def test_ui_has_the_controls_the_widget_uses():
+    names = {w.get("name") for w in ET.parse(UI_PATH).iter("widget")}
+    assert {"applyButton", "cancelButton", "progressBar", "statusLabel"} <= names
+    source = MODULE_PATH.read_text()
+    for name in ("applyButton", "cancelButton", "progressBar", "statusLabel"):
+        assert f"self.ui.{name}" in source, name
+
+
+# ----------------------------------------------------------------------------- (b) compiles on 3.9
+
+@pytest.mark.parametrize("path", SOURCE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_source_compiles(path, tmp_path):
+    py_compile.compile(str(path), cfile=str(tmp_path / "out.pyc"), doraise=True)
+
+
+@pytest.mark.parametrize("path", SOURCE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_source_parses_with_python_3_9_grammar(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path), feature_version=(3, 9))
+    lines = union_annotations_evaluated_at_runtime(tree)
+    assert not lines, f"{path.name}: 'X | Y' annotations fail on Python 3.9 at lines {lines}; " \
+                      "add 'from __future__ import annotations' or use Optional/Union"
+
+
+def test_python_3_9_checks_can_fail():
+    with pytest.raises(SyntaxError):
+        ast.parse("match x:\n    case 1:\n        pass\n", feature_version=(3, 9))
+    assert union_annotations_evaluated_at_runtime(ast.parse("def f(a: int | None): pass")) == [1]
+    assert union_annotations_evaluated_at_runtime(ast.parse("def f():\n    a: int | None = 1")) == []
+    future = "from __future__ import annotations\ndef f(a: int | None): pass"
+    assert union_annotations_evaluated_at_runtime(ast.parse(future)) == []
+
+
+# ----------------------------------------------------------------------------- (c) choices ↔ items
+
+@pytest.mark.parametrize("name", ["fillMethod", "detector", "device"])
+def test_choices_match_combo_box_items(name):
+    field = parameter_node_fields()[name]
+    choices = choice_values(field)
+    assert choices, f"{name} needs Annotated[str, Choice([...])]"
+    assert combo_items(ui_parameter_widgets()[name]) == choices
+    assert ast.literal_eval(field.value) in choices, f"default of {name} is not one of its choices"
+
+
+def test_documented_choices():
+    fields = parameter_node_fields()
+    assert choice_values(fields["fillMethod"]) == [
+        "biharmonic3d", "biharmonic2d", "adjacent-slices", "neighbour-median", "telea"]
+    assert ast.literal_eval(fields["fillMethod"].value) == "biharmonic3d"
+    assert choice_values(fields["device"]) == ["auto", "cpu", "cuda"]
+
+
+def test_choices_are_accepted_by_the_engine_options():
+    # The panel offers only what RestoreOptions.from_dict accepts (options.py enums).
+    options = pytest.importorskip("MedRestoreLib.options")
+    fields = parameter_node_fields()
+    for name, enum_type in (("fillMethod", options.FillMethod), ("detector", options.DetectorMethod),
+                            ("device", options.Device)):
+        accepted = {member.value for member in enum_type}
+        offered = set(choice_values(fields[name]))
+        assert offered <= accepted, f"{name}: {sorted(offered - accepted)} unknown to {enum_type.__name__}"
