@@ -189,7 +189,7 @@ def read_volume(path, kind=VolumeKind.INTENSITY) -> Volume:
 def read_series(path) -> List[Volume]:
     """Read a 4-D image (time last in the file) as a list of 3-D volumes; a 3-D image is one frame.
 
-    A vector image whose components are frames (Slicer's ``.seq.nrrd``) is read the same way.
+    Slicer's ``.seq.nrrd`` (frames stored as voxel components) is read the same way.
     """
     import SimpleITK as sitk
 
@@ -202,7 +202,8 @@ def read_series(path) -> List[Volume]:
             frame = sitk.Extract(image, size[:3] + [0], [0, 0, 0, t])
             frames.append(volume_from_sitk(frame))
         return frames
-    if image.GetNumberOfComponentsPerPixel() > 1 and image.GetDimension() == 3:
+    if image.GetNumberOfComponentsPerPixel() > 1 and _extension(Path(path)) == ".seq.nrrd":
+        # Slicer's sequence files store frames as components; elsewhere components are colours.
         return [volume_from_sitk(sitk.VectorIndexSelectionCast(image, c))
                 for c in range(image.GetNumberOfComponentsPerPixel())]
     return [read_volume(path)]
