@@ -29,9 +29,9 @@ def run_demo(out: Path, sample: Optional[str] = None, seed: int = 0, device: str
              progress: Optional[ProgressCallback] = None) -> Dict[str, Dict[str, float]]:
     """Run the demo; returns the report written to ``out/report.json``."""
     out = Path(out)
-    if not out.parent.is_dir():
-        raise InputError(f"{out}: the folder {out.parent} does not exist")
-    out.mkdir(exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)  # a demo folder is ours to create, as make demo expects
     steps = Steps(progress)
     clean = read_volume(sample or SAMPLE)
     damaged, truth, specs = corrupt(clean, "mixed", seed=seed)

@@ -35,6 +35,7 @@ def test_demo_writes_volumes_report_and_picture(tmp_path):
     assert 0.0 <= on_disk["detection"]["f1"] <= 1.0
 
 
-def test_demo_into_a_missing_parent_folder_is_input_error(tmp_path):
-    with pytest.raises(InputError, match="does not exist"):
-        run_demo(tmp_path / "no" / "demo")
+def test_demo_into_a_file_is_input_error(tmp_path):
+    (tmp_path / "taken").write_text("not a folder")
+    with pytest.raises(InputError, match="not a folder"):
+        run_demo(tmp_path / "taken")
