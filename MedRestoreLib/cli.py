@@ -13,7 +13,7 @@ from typing import List, Optional
 
 from .errors import Cancelled, InputError
 from .json_output import to_json, write_json
-from .options import Device, DetectorMethod, FillMethod
+from .options import DetectOptions, Device, DetectorMethod, FillMethod
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -72,6 +72,15 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _add_detector_options(parser: argparse.ArgumentParser) -> None:
+    defaults = DetectOptions()
+    parser.add_argument("--prob-out", help="write the defect probability map (float32, 0–1)")
+    parser.add_argument("--detector", default=defaults.method.value,
+                        choices=[m.value for m in DetectorMethod])
+    parser.add_argument("--threshold", type=float, default=defaults.threshold,
+                        help=f"detector threshold (default {defaults.threshold})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="medrestore", description="Find and repair damaged medical images.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -81,12 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("output", help="repaired image to write")
     restore.add_argument("--mask", help="known defect mask (non-zero = defect); skips detection")
     restore.add_argument("--mask-out", help="write the defect mask (uint8 0/1)")
-    restore.add_argument("--prob-out", help="write the defect probability map (float32)")
     restore.add_argument("--method", default=FillMethod.BIHARMONIC_3D.value,
                          choices=[m.value for m in FillMethod], help="fill method")
-    restore.add_argument("--detector", default=DetectorMethod.MEDIAN_MAD.value,
-                         choices=[m.value for m in DetectorMethod])
-    restore.add_argument("--threshold", type=float, default=5.0, help="detector threshold (k·MAD)")
+    _add_detector_options(restore)
     restore.add_argument("--seed", type=int, default=0)
     restore.add_argument("--report", help="write the report as JSON")
     restore.add_argument("--preview", help="write a PNG: input, restored and mask in three planes")
@@ -95,10 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect = commands.add_parser("detect", help="defect mask and probability map")
     detect.add_argument("input")
     detect.add_argument("mask_out", help="defect mask to write (uint8 0/1)")
-    detect.add_argument("--prob-out", help="write the probability map (float32)")
-    detect.add_argument("--detector", default=DetectorMethod.MEDIAN_MAD.value,
-                        choices=[m.value for m in DetectorMethod])
-    detect.add_argument("--threshold", type=float, default=5.0)
+    _add_detector_options(detect)
     _add_common(detect)
 
     from .defects import DefectKind
