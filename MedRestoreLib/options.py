@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Dict, Type, TypeVar
+from typing import Any, Dict, Optional, Type, TypeVar
 
 from .errors import InputError
 
@@ -22,6 +22,8 @@ from .errors import InputError
 class DetectorMethod(str, Enum):
     """How defects are found."""
 
+    LSTM = "lstm"  # DPD_D features + the LSTM localizer (the shipped model), the default
+    DPD = "dpd"  # DPD_D distance alone, thresholded (an ablation of the LSTM)
     MEDIAN_MAD = "median-mad"  # |x − median3×3| > k·MAD, the classical baseline
 
 
@@ -91,16 +93,17 @@ class DetectOptions(_JsonOptions):
 
     Args:
         method: detector (see :class:`DetectorMethod`).
-        threshold: k of the median/MAD rule; a voxel is a defect when its residual from the
-            in-slice 3×3 median exceeds k robust standard deviations (1.4826·MAD).
+        threshold: the detector's decision threshold; None takes the method's own: the LSTM's
+            probability threshold and DPD_D's distance threshold from the model's card, k = 5
+            for median/MAD (|x − median3×3| > k · 1.4826 · MAD).
     """
 
-    method: DetectorMethod = DetectorMethod.MEDIAN_MAD
-    threshold: float = 5.0
+    method: DetectorMethod = DetectorMethod.LSTM
+    threshold: Optional[float] = None
 
     def validate(self) -> None:
         self.method = _choice(DetectorMethod, self.method, "detector")
-        if not self.threshold > 0:
+        if self.threshold is not None and not self.threshold > 0:
             raise InputError(f"detection threshold must be positive, got {self.threshold}")
 
 

@@ -14,11 +14,11 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .detection import median_mad_probability
+from .detection.detector import run_detector
 from .devices import resolve_device
 from .errors import InputError
 from .inpainting import filler_for
-from .options import DetectOptions, DetectorMethod, RestoreOptions
+from .options import DetectOptions, RestoreOptions
 from .progress import CancelCallback, ProgressCallback, Steps
 from .volume import Volume, VolumeKind
 
@@ -105,28 +105,25 @@ def _check_mask(volume: Volume, mask: Volume) -> np.ndarray:
 
 def detect(volume: Volume, options: Optional[DetectOptions] = None,
            progress: Optional[ProgressCallback] = None,
-           cancel: Optional[CancelCallback] = None) -> Tuple[Volume, Volume]:
+           cancel: Optional[CancelCallback] = None, device: str = "auto") -> Tuple[Volume, Volume]:
     """Find defects.
 
     Returns:
-        (mask, probability): uint8 0/1 label volume and float32 probability volume in [0, 1];
-        the mask is ``probability >= 0.5``.
+        (mask, probability): uint8 0/1 label volume (the detector's decision at its threshold)
+        and float32 probability volume in [0, 1].
     """
     options = options or DetectOptions()
     options.validate()
     check_intensity_volume(volume)
-    return _detect(volume, options, Steps(progress, cancel))
+    return _detect(volume, options, Steps(progress, cancel), resolve_device(device))
 
 
-def _detect(volume: Volume, options: DetectOptions, steps: Steps) -> Tuple[Volume, Volume]:
+def _detect(volume: Volume, options: DetectOptions, steps: Steps,
+            device: str = "cpu") -> Tuple[Volume, Volume]:
     steps.report(0.0, "detecting defects")
-    if options.method == DetectorMethod.MEDIAN_MAD:
-        probability = median_mad_probability(volume.array, options.threshold)
-    else:  # pragma: no cover - the enum is closed; a new member must be added here
-        raise InputError(f"detector {options.method} is not available")
+    probability, mask = run_detector(volume.array, options, device, steps)
     steps.report(1.0, "defects detected")
-    mask = (probability >= 0.5).astype(np.uint8)
-    return (volume.with_array(mask, VolumeKind.LABEL),
+    return (volume.with_array(mask.astype(np.uint8), VolumeKind.LABEL),
             volume.with_array(probability, VolumeKind.INTENSITY))
 
 
@@ -172,7 +169,7 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
         probability = None
         detector = "given"
     else:
-        mask_volume, probability = _detect(volume, options.detect, steps.sub(0.0, 0.3))
+        mask_volume, probability = _detect(volume, options.detect, steps.sub(0.0, 0.3), device)
         defects = mask_volume.array.astype(bool)
         detector = options.detect.method.value
     detected = time.perf_counter()

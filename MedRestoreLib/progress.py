@@ -33,7 +33,8 @@ class Steps:
         self.check_cancel()
         if self.progress is not None:
             fraction = min(max(fraction, 0.0), 1.0)
-            self.progress(self.start + (self.end - self.start) * fraction, message)
+            # Rounded so nested stages cannot step back by a float's last bit (0.30000000000000004 → 0.3).
+            self.progress(round(self.start + (self.end - self.start) * fraction, 9), message)
 
     def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel():

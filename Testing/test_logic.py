@@ -160,7 +160,7 @@ def test_blind_restore_adds_probability(mrml_scene):
     restored = slicer.util.arrayFromVolume(output)
     assert restored[spots].max() < 4000
     _, rows = table_rows(output.GetNodeReference("MedRestoreReport"))
-    assert dict((row[0], row[1]) for row in rows)["detector"] == "median-mad"
+    assert dict((row[0], row[1]) for row in rows)["detector"] == "lstm"
     assert_unchanged(node, before)
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from MedRestoreLib import Cancelled, InputError, RestoreOptions, Volume, detect, restore
-from MedRestoreLib.options import FillMethod
+from MedRestoreLib.detection.localizer import load_localizer
+from MedRestoreLib.options import DetectOptions, FillMethod
 from MedRestoreLib.pipeline import cast_like
 from Testing.phantoms import box_mask, head_phantom
 
@@ -85,7 +86,7 @@ def test_blind_restore_reports_what_it_did():
     _, damaged, _ = damaged_phantom()
     result = restore(damaged)
     report = result.report
-    assert report.detector == "median-mad" and report.filler == "biharmonic3d"
+    assert report.detector == "lstm" and report.filler == "biharmonic3d"
     assert report.voxels_changed == int(result.mask.array.sum()) > 0
     assert report.device in ("cpu", "cuda")
     names = [m.name for m in report.measurements()]
@@ -100,6 +101,8 @@ def test_detect_returns_mask_and_probability():
     assert mask.array[8, 20, 20] == 1
     assert probability.array.dtype == np.float32
     assert 0.0 <= probability.array.min() and probability.array.max() <= 1.0
+    np.testing.assert_array_equal(mask.array, probability.array >= load_localizer().threshold)
+    mask, probability = detect(clean.with_array(damaged), DetectOptions(method="median-mad"))
     np.testing.assert_array_equal(mask.array, probability.array >= 0.5)
 
 

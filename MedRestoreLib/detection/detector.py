@@ -1,0 +1,53 @@
+"""One entry point for every detector: an intensity array in, (probability, mask) out."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import numpy as np
+
+from ..options import DetectOptions, DetectorMethod
+from ..progress import Steps
+from .baselines import median_mad_probability
+
+MEDIAN_MAD_THRESHOLD = 5.0  # k of |x − median3×3| > k · 1.4826 · MAD
+CERTAIN_DPD_FACTOR = 2.0  # DPD_D beyond this × its threshold is a defect whatever the LSTM says
+
+
+def run_detector(array: np.ndarray, options: DetectOptions, device: str = "cpu",
+                 steps: Optional[Steps] = None, localizer=None) -> Tuple[np.ndarray, np.ndarray]:
+    """Defect probability (float32 in [0, 1]) and mask (bool) of a volume (k, j, i).
+
+    Args:
+        array: intensities.
+        options: which detector, and its threshold (None: the method's own).
+        device: "cpu" or "cuda" for the torch detectors.
+        steps: progress and cancel.
+        localizer: a loaded :class:`~.localizer.Localizer`; loaded from the shipped model when
+            needed and not given.
+    """
+    steps = steps or Steps()
+    method = DetectorMethod(options.method)
+    if method == DetectorMethod.MEDIAN_MAD:
+        threshold = options.threshold or MEDIAN_MAD_THRESHOLD
+        probability = median_mad_probability(array, threshold)
+        return probability, probability >= 0.5
+    from .localizer import load_localizer, localize
+
+    localizer = localizer or load_localizer(device=device)
+    if method == DetectorMethod.DPD:
+        from .dpd import compute_features
+
+        steps.report(0.1, "DPD_D distances")
+        features, _ = compute_features(array, device=device)
+        distance = np.expm1(features[4].cpu().numpy())  # the DPD_D channel, log1p-compressed
+        threshold = options.threshold or localizer.dpd_threshold
+        probability = np.clip(distance / (2.0 * threshold), 0.0, 1.0).astype(np.float32)
+        return probability, distance > threshold
+    steps.report(0.05, "DPD_D features")
+    probability, features = localize(array, localizer, device, steps.sub(0.1, 1.0))
+    threshold = options.threshold or localizer.threshold
+    # Values far outside anything seen in training (a 4000 in a 0–1300 image) can leave the
+    # LSTM unsure, yet DPD_D is then beyond doubt: twice its own threshold overrides.
+    certain = np.expm1(features[4].cpu().numpy()) > CERTAIN_DPD_FACTOR * localizer.dpd_threshold
+    probability = np.where(certain, np.maximum(probability, threshold), probability)
+    return probability.astype(np.float32), (probability >= threshold) | certain
