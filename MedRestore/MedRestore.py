@@ -80,7 +80,7 @@ class MedRestoreParameterNode:
     outputVolume: vtkMRMLScalarVolumeNode
     fillMethod: Annotated[str, Choice(
         ["biharmonic3d", "biharmonic2d", "adjacent-slices", "neighbour-median", "telea"])] = "biharmonic3d"
-    detector: Annotated[str, Choice(["median-mad"])] = "median-mad"
+    detector: Annotated[str, Choice(["lstm", "dpd", "median-mad"])] = "lstm"
     device: Annotated[str, Choice(["auto", "cpu", "cuda"])] = "auto"
 
 
