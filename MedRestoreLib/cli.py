@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     _add_common(evaluate)
 
+    benchmark = commands.add_parser("benchmark", help="measured tables and figures (from a seed)")
+    benchmark.add_argument("--out", required=True, help="output folder (created)")
+    benchmark.add_argument("--quick", action="store_true",
+                           help="bundled sample only, one seed, no 256³ timing (about a minute)")
+    benchmark.add_argument("--seed", type=int, default=0)
+    _add_common(benchmark)
+
     demo = commands.add_parser("demo", help="the whole pipeline on the bundled sample, with a PNG")
     demo.add_argument("--out", default="out/demo", help="output folder (created)")
     demo.add_argument("--input", help="use this clean volume instead of the bundled sample")
@@ -216,7 +223,16 @@ def _demo_command(args, progress) -> None:
           f"vs damaged {report['damaged']['psnr_mask']:.2f} dB")
 
 
-COMMANDS = {"restore": _restore_command, "detect": _detect_command, "corrupt": _corrupt_command,
+def _benchmark_command(args, progress) -> None:
+    from .benchmark import run_benchmark
+    from .devices import resolve_device
+
+    run_benchmark(Path(args.out), quick=args.quick, seed=args.seed,
+                  device=resolve_device(args.device), progress=progress)
+    print(f"wrote {args.out}/ (benchmark.md, benchmark.json, detection.png)")
+
+
+COMMANDS = {"benchmark": _benchmark_command, "restore": _restore_command, "detect": _detect_command, "corrupt": _corrupt_command,
             "evaluate": _evaluate_command, "demo": _demo_command}
 
 

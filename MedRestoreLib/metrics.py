@@ -216,9 +216,14 @@ def mask_scores(truth, predicted) -> Dict[str, float]:
     """
     truth, predicted = _as_array(truth) != 0, _as_array(predicted) != 0
     _check_same_shape(truth, predicted, "masks")
-    tp = int(np.count_nonzero(truth & predicted))
-    fp = int(np.count_nonzero(predicted & ~truth))
-    fn = int(np.count_nonzero(truth & ~predicted))
+    return scores_from_counts(int(np.count_nonzero(truth & predicted)),
+                              int(np.count_nonzero(predicted & ~truth)),
+                              int(np.count_nonzero(truth & ~predicted)))
+
+
+def scores_from_counts(tp: int, fp: int, fn: int) -> Dict[str, float]:
+    """:func:`mask_scores` from voxel counts (to pool counts over many volumes)."""
+    tp, fp, fn = int(tp), int(fp), int(fn)
     both_empty = tp + fp + fn == 0
     precision = _ratio(tp, tp + fp, both_empty)
     recall = _ratio(tp, tp + fn, both_empty)

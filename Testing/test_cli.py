@@ -102,7 +102,7 @@ def test_evaluate_of_identical_images_is_strict_json(files, capsys):
     assert json.loads(out)["psnr_mask"] == "inf"
 
 
-@pytest.mark.parametrize("command", ["restore", "detect", "corrupt", "evaluate", "demo"])
+@pytest.mark.parametrize("command", ["restore", "detect", "corrupt", "evaluate", "demo", "benchmark"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])

@@ -1,0 +1,49 @@
+"""Time and peak memory of detection on a 256³ volume, measured in a child process.
+
+    python -m MedRestoreLib.benchmark.timing VOLUME --method lstm --device cpu
+
+The child reads the volume, runs the detector once, and prints JSON with the wall time and its
+own peak resident memory (reading the volume included), so the benchmark's own memory does not
+count.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict
+
+
+def measure(volume_path: Path, method: str, device: str) -> Dict[str, float]:
+    """Run the child; returns its seconds and peak memory in GB."""
+    completed = subprocess.run([sys.executable, "-m", "MedRestoreLib.benchmark.timing", str(volume_path),
+                                "--method", method, "--device", device],
+                               capture_output=True, text=True, check=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("volume")
+    parser.add_argument("--method", default="lstm")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    from ..options import DetectOptions
+    from ..pipeline import detect
+    from ..volume import read_volume
+
+    volume = read_volume(args.volume)
+    started = time.perf_counter()
+    mask, _ = detect(volume, DetectOptions(method=args.method), device=args.device)
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux reports kB
+    print(json.dumps({"seconds": seconds, "peak_memory_gb": peak_kb / 1e6, "shape": list(volume.shape),
+                      "flagged": int(mask.array.sum()), "method": args.method}))
+
+
+if __name__ == "__main__":
+    main()
