@@ -179,7 +179,7 @@ def _detect_command(args, progress) -> None:
 
     _check_outputs([args.input], [args.mask_out, args.prob_out])
     options = DetectOptions.from_dict({"method": args.detector, "threshold": args.threshold})
-    mask, probability = detect(read_volume(args.input), options, progress)
+    mask, probability = detect(read_volume(args.input), options, progress, device=args.device)
     write_volume(mask, args.mask_out)
     if args.prob_out:
         write_volume(probability, args.prob_out)

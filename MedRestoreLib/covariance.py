@@ -94,8 +94,8 @@ def _covariance_chunks(slices, device, dtype) -> Iterator[Tuple[int, int, "objec
             # A constant column is recognised exactly here; after centring, its variance can be
             # a rounding residue instead of 0 and would give a spurious correlation.
             constant = chunk.amax(dim=1) == chunk.amin(dim=1)
-            chunk -= chunk.mean(dim=1, keepdim=True)
-            centred = chunk.to(dtype)
+            # Not in place: a float64 input chunk may be the caller's own tensor (a view).
+            centred = (chunk - chunk.mean(dim=1, keepdim=True)).to(dtype)
             del chunk
             covariance = torch.bmm(centred.transpose(1, 2), centred)
             covariance /= j

@@ -106,3 +106,13 @@ def test_cuda_matches_cpu():
                            column_correlation(slices), RTOL_FLOAT32)
     assert_close_per_slice(column_covariance(slices, device="cuda", dtype=torch.float64),
                            expected, 1e-10)
+
+
+def test_float64_torch_input_is_not_modified():
+    import torch
+
+    slices = torch.rand(3, 5, 4, dtype=torch.float64) + 10.0
+    before = slices.clone()
+    column_covariance(slices)
+    column_correlation(slices)
+    assert torch.equal(slices, before)

@@ -13,7 +13,8 @@ noise level:
 σ is floored at 2 % of the intensity range so noise-free templates do not make every partial
 volume edge an outlier. The minimum keeps anatomy quiet: an edge is predicted well by at least
 one neighbourhood (in-slice across the edge, or the adjacent slices along it), a dead pixel by
-none. Column covariance (``MedRestoreLib.covariance``) supplies the structure: a column (or row)
+none. The intensity channel given to the network is x centred per column (over j), as the
+shipped weights were trained. Column covariance (``MedRestoreLib.covariance``) supplies the structure: a column (or row)
 whose correlation with its neighbours collapses is where a line dropout lies, and slices that
 depart from both neighbours are missing. All features are computed in torch (CPU or CUDA) in
 chunks of slices to bound memory.
@@ -84,12 +85,14 @@ def torch_cat_shift(x, shift: int):
 
 def _neighbour_decorrelation(x, axis_columns: bool):
     """1 − mean correlation of each column (or row) with its two neighbours, per slice."""
+    import torch
+
     from ..covariance import column_correlation
 
     slices = x if axis_columns else x.transpose(1, 2)
+    if slices.shape[1] < 2:  # one value per column: no variance and no correlation to measure
+        return torch.zeros_like(x)
     correlation = column_correlation(slices.contiguous(), device=str(x.device))  # (K, I, I)
-    import torch
-
     correlation = torch.as_tensor(correlation, device=x.device, dtype=x.dtype)
     count = correlation.shape[-1]
     if count < 2:
@@ -127,7 +130,7 @@ def compute_features(array: np.ndarray, device: str = "cpu"):
     import torch
 
     x_np, _, _ = normalise(array)
-    x = torch.as_tensor(x_np, device=device)
+    x = torch.as_tensor(x_np, dtype=torch.float64, device=device)
     median_in = _median_filter(x, size3d=False)
     raw_in = x - median_in
     foreground = x > 0.1
@@ -135,6 +138,10 @@ def compute_features(array: np.ndarray, device: str = "cpu"):
     sigma = max(float(1.4826 * support.abs().median()), NOISE_FLOOR)
     d_in = raw_in / sigma
     d_k = (x - _adjacent_mean(x)) / sigma
+    if x.shape[0] == 1:
+        # A 2-D image: no adjacent slice predicts the voxel (x − x = 0 would make DPD_D, the
+        # minimum, 0 everywhere and hide every defect); fall back to the in-slice distance.
+        d_k = d_in.clone()
     d_3d = (x - _median_filter(x, size3d=True)) / sigma
     dpd = torch.minimum(torch.minimum(d_in.abs(), d_k.abs()), d_3d.abs())
     energy = torch.sqrt(torch.nn.functional.avg_pool3d(
@@ -144,10 +151,15 @@ def compute_features(array: np.ndarray, device: str = "cpu"):
     slab_ratio = (smooth - slab) / (slab.abs() + 0.1)
     departure = (x - _adjacent_mean(x)).abs().mean(dim=(1, 2)) / sigma
     departure = departure[:, None, None].expand_as(x)
+    column_decorrelation = _neighbour_decorrelation(x, axis_columns=True)
+    # The shipped model was trained with the intensity channel and the row decorrelation taken
+    # from x centred per column (mean over j): column_correlation used to centre its float64
+    # input in place, and x was float64 under NumPy 2. Kept, explicitly, so the features match
+    # the weights whatever NumPy's casting rules (NumPy 1 gave float32 and no centring).
+    centred = x - x.mean(dim=1, keepdim=True)
     features = torch.stack([
-        x, d_in, d_k, d_3d, dpd, energy,
-        _neighbour_decorrelation(x, axis_columns=True),
-        _neighbour_decorrelation(x, axis_columns=False),
+        centred, d_in, d_k, d_3d, dpd, energy, column_decorrelation,
+        _neighbour_decorrelation(centred, axis_columns=False),
         departure, slab_ratio, smooth,
     ])
     compressed = torch.sign(features[1:6]) * torch.log1p(features[1:6].abs())

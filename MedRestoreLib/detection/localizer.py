@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,8 +69,13 @@ def load_localizer(folder: Path = DEFAULT_MODEL, device: str = "cpu") -> Localiz
         raise InputError(f"{folder}: trained on other features than this version computes")
     model = build_localizer(len(FEATURE_NAMES), config["model"]["hidden"], config["model"]["lstm_hidden"])
     try:
-        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    except (RuntimeError, ValueError) as error:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError) as error:
+        raise InputError(f"{weights}: not a plain weights file, refused by torch.load(weights_only=True) "
+                         f"({str(error).splitlines()[0][:120]})") from None
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, ValueError, TypeError, AttributeError) as error:
         raise InputError(f"{weights}: does not fit the network of config.json ({str(error)[:120]})") from None
     return Localizer(model.to(device).eval(), float(config["model"]["gate"]),
                      float(config["threshold"]), float(config["dpd_threshold"]), config, folder)

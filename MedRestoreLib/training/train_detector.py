@@ -107,7 +107,8 @@ class Episodes(torch.utils.data.IterableDataset):
         torch.set_num_threads(1)
         data = self.config["data"]
         while True:
-            kind = data["kinds"][rng.integers(len(data["kinds"]))]
+            weights = np.array([data.get("kind_weights", {}).get(k, 1.0) for k in data["kinds"]])
+            kind = data["kinds"][rng.choice(len(data["kinds"]), p=weights / weights.sum())]
             volume = self.volumes[rng.integers(len(self.volumes))]
             damaged, mask = damaged_region(volume, kind, data["region"], rng)
             features, _ = compute_features(damaged)
