@@ -69,12 +69,12 @@ def _adjacent_mean(x):
     """½(x[k−1] + x[k+1]); at the first and last slice the one neighbour; a single slice itself."""
     if x.shape[0] == 1:
         return x.clone()
-    previous = torch_cat_shift(x, 1)
-    following = torch_cat_shift(x, -1)
+    previous = _shifted(x, 1)
+    following = _shifted(x, -1)
     return 0.5 * (previous + following)
 
 
-def torch_cat_shift(x, shift: int):
+def _shifted(x, shift: int):
     """x shifted along k by ``shift`` with the edge slice repeated (replicate padding)."""
     import torch
 

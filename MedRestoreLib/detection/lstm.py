@@ -17,7 +17,7 @@ volume costs little more than its features, and a damaged one pays only where da
 """
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict
 
 AXES = (4, 3, 2)  # tensor axes of (B, C, K, J, I) scanned: i (rows), j (columns), k (slices)
 
@@ -92,14 +92,3 @@ def next_defect_targets(mask):
             shifted.narrow(axis, 0, length - 1).copy_(mask.narrow(axis, 1, length - 1))
         targets.append(shifted)
     return torch.cat(targets, dim=1)
-
-
-def count_parameters(model) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
-def split_probability(outputs) -> Tuple["object", "object"]:
-    """(probability, gate probability) from the network's outputs."""
-    torch, _ = _torch()
-
-    return torch.sigmoid(outputs["logit"]), torch.sigmoid(outputs["gate_logit"])
