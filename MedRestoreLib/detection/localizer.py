@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from .dpd import FEATURE_NAMES, compute_features
-from .lstm import _scan, build_localizer
+from .lstm import build_localizer
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL = MODELS / "defect-lstm-v1.1.0"
@@ -81,47 +81,70 @@ def load_localizer(folder: Path = DEFAULT_MODEL, device: str = "cpu") -> Localiz
                      float(config["threshold"]), float(config["dpd_threshold"]), config, folder)
 
 
+def _pointwise(conv, values, bias=True):
+    """A 1×1×1 Conv3d applied to channels-last ``values`` (..., C) as one matrix product —
+    several times faster on a CPU than conv3d on channels-first volumes."""
+    import torch.nn.functional as F
+
+    return F.linear(values, conv.weight[:, :, 0, 0, 0], conv.bias if bias else None)
+
+
+def _embed(model, block):
+    """Embedding and candidate mask of a channels-last feature block (..., C)."""
+    import torch
+
+    embedded = torch.tanh(_pointwise(model.embed[2], torch.tanh(_pointwise(model.embed[0], block))))
+    return embedded, torch.sigmoid(_pointwise(model.gate_head, embedded))[..., 0]
+
+
 def predict_probability(model, features, gate: float, steps=None) -> np.ndarray:
     """Defect probability (k, j, i) of a feature volume (C, k, j, i), slab by slab.
 
-    Gives the same result as ``sigmoid(model(features[None])["logit"])``.
+    Gives the same result as ``sigmoid(model(features[None])["logit"])`` (to float rounding),
+    computed channels-last so every per-voxel layer is one matrix product.
     """
     import torch
+    import torch.nn.functional as F
 
-    channels, depth, rows, columns = features.shape
+    from .lstm import run_sequences
+
+    _, depth, rows, columns = features.shape
     hidden = model.embed[2].out_channels
     lstm_out = 2 * model.scans[0].hidden_size
     weight = model.mix[0].weight[:, :, 0, 0, 0]
     parts = [weight[:, :hidden]] + [weight[:, hidden + n * lstm_out: hidden + (n + 1) * lstm_out]
                                     for n in range(3)]
-
-    def project(part, tensor):  # (1, c, ...) → (1, hidden, ...) by a 1×1×1 linear map
-        return torch.einsum("oc,bc...->bo...", part, tensor)
-
+    channels_last = features.permute(1, 2, 3, 0)  # (k, j, i, C), a view
     with torch.no_grad():
-        accumulator = torch.empty((1, hidden, depth, rows, columns), device=features.device)
+        accumulator = torch.empty((depth, rows, columns, hidden), device=features.device)
         for start in range(0, depth, SLAB):
-            block = features[None, :, start:start + SLAB]
-            embedded = model.embed(block)
-            candidates = torch.sigmoid(model.gate_head(embedded)) > gate
-            total = project(parts[0], embedded) + model.mix[0].bias[None, :, None, None, None]
-            for n, axis in enumerate((4, 3)):  # rows and columns lie within the slab's slices
-                total += project(parts[n + 1], _scan(model.scans[n], embedded, candidates, axis))
-            accumulator[:, :, start:start + SLAB] = total
+            embedded, probability = _embed(model, channels_last[start:start + SLAB].contiguous())
+            candidates = probability > gate
+            slices = embedded.shape[0]
+            total = F.linear(embedded, parts[0], model.mix[0].bias)
+            along_i = run_sequences(model.scans[0], embedded.reshape(-1, columns, hidden),
+                                    candidates.reshape(-1, columns).any(dim=1))
+            total += F.linear(along_i.reshape(slices, rows, columns, lstm_out), parts[1])
+            along_j = run_sequences(model.scans[1], embedded.transpose(1, 2).reshape(-1, rows, hidden),
+                                    candidates.transpose(1, 2).reshape(-1, rows).any(dim=1))
+            total += F.linear(along_j.reshape(slices, columns, rows, lstm_out).transpose(1, 2), parts[2])
+            accumulator[start:start + SLAB] = total
             if steps is not None:
                 steps.report(0.5 * min(start + SLAB, depth) / depth, "LSTM scans along rows and columns")
         for start in range(0, rows, SLAB):
-            block = features[None, :, :, start:start + SLAB]
-            embedded = model.embed(block)
-            candidates = torch.sigmoid(model.gate_head(embedded)) > gate
-            accumulator[:, :, :, start:start + SLAB] += project(
-                parts[3], _scan(model.scans[2], embedded, candidates, 2))
+            embedded, probability = _embed(model, channels_last[:, start:start + SLAB].contiguous())
+            candidates = probability > gate
+            width = embedded.shape[1]
+            along_k = run_sequences(model.scans[2], embedded.permute(1, 2, 0, 3).reshape(-1, depth, hidden),
+                                    candidates.permute(1, 2, 0).reshape(-1, depth).any(dim=1))
+            accumulator[:, start:start + SLAB] += F.linear(
+                along_k.reshape(width, columns, depth, lstm_out).permute(2, 0, 1, 3), parts[3])
             if steps is not None:
                 steps.report(0.5 + 0.5 * min(start + SLAB, rows) / rows, "LSTM scan along slices")
         probability = torch.empty((depth, rows, columns), device=features.device)
         for start in range(0, depth, SLAB):
-            mixed = torch.tanh(accumulator[:, :, start:start + SLAB])
-            probability[start:start + SLAB] = torch.sigmoid(model.head(mixed))[0, 0]
+            mixed = torch.tanh(accumulator[start:start + SLAB])
+            probability[start:start + SLAB] = torch.sigmoid(_pointwise(model.head, mixed))[..., 0]
     return probability.cpu().numpy()
 
 

@@ -60,24 +60,29 @@ def build_localizer(in_channels: int, hidden: int = 16, lstm_hidden: int = 8):
 
 def _scan(lstm, embedded, candidates, axis: int):
     """Run ``lstm`` along ``axis`` over the sequences holding a candidate; zeros elsewhere."""
-    torch, _ = _torch()
-
     channels = embedded.shape[1]
     order = [0] + [a for a in (2, 3, 4) if a != axis] + [axis, 1]
     sequences = embedded.permute(*order)  # (B, A, B', L, C)
     shape = sequences.shape
-    sequences = sequences.reshape(-1, shape[-2], channels)
     active = candidates.permute(*order).reshape(-1, shape[-2]).any(dim=1)
-    output = sequences.new_zeros(sequences.shape[0], shape[-2], 2 * lstm.hidden_size)
-    if bool(active.any()):
-        selected = sequences[active].contiguous()
-        result = []
-        for start in range(0, selected.shape[0], 32768):  # bounds the LSTM's workspace
-            result.append(lstm(selected[start:start + 32768])[0])
-        output[active] = torch.cat(result)
+    output = run_sequences(lstm, sequences.reshape(-1, shape[-2], channels), active)
     output = output.reshape(*shape[:-1], 2 * lstm.hidden_size)
     inverse = [order.index(a) for a in range(5)]
     return output.permute(*inverse)
+
+
+def run_sequences(lstm, sequences, active):
+    """``lstm`` over the ``active`` rows of ``sequences`` (N, L, C) → (N, L, 2·hidden), zeros
+    for the others (they hold no candidate voxel: the same rule in training and inference)."""
+    torch, _ = _torch()
+
+    output = sequences.new_zeros(sequences.shape[0], sequences.shape[1], 2 * lstm.hidden_size)
+    if bool(active.any()):
+        selected = sequences[active]
+        chunk = 32768  # bounds the LSTM's workspace
+        output[active] = torch.cat([lstm(selected[start:start + chunk])[0]
+                                    for start in range(0, selected.shape[0], chunk)])
+    return output
 
 
 def next_defect_targets(mask):
