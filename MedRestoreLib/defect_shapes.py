@@ -20,15 +20,6 @@ def check_grey_dtype(array: np.ndarray) -> None:
         raise InputError(f"cannot simulate defects on a {array.dtype} image; give a grey-level image")
 
 
-def cast_to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Round (integers) and clip to the range of ``dtype``, then convert."""
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
-    info = np.finfo(dtype)
-    return np.clip(values, info.min, info.max).astype(dtype)
-
-
 def intensity_range(array: np.ndarray) -> Tuple[float, float]:
     """Robust intensity range (p0.5, p99.5) of the finite non-zero voxels.
 

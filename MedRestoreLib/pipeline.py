@@ -20,7 +20,7 @@ from .errors import InputError
 from .inpainting import filler_for
 from .options import DetectOptions, RestoreOptions
 from .progress import CancelCallback, ProgressCallback, Steps
-from .volume import Volume, VolumeKind
+from .volume import Volume, VolumeKind, cast_to_dtype
 
 
 @dataclass
@@ -127,16 +127,6 @@ def _detect(volume: Volume, options: DetectOptions, steps: Steps,
             volume.with_array(probability, VolumeKind.INTENSITY))
 
 
-def cast_like(values: np.ndarray, dtype) -> np.ndarray:
-    """Round (integers) and clip to the range of ``dtype``, then cast."""
-    dtype = np.dtype(dtype)
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
-    info = np.finfo(dtype)
-    return np.clip(values, info.min, info.max).astype(dtype)
-
-
 def restore(volume: Volume, options: Optional[RestoreOptions] = None,
             progress: Optional[ProgressCallback] = None, cancel: Optional[CancelCallback] = None,
             mask: Optional[Volume] = None) -> RestoreResult:
@@ -178,7 +168,7 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
     if defects.any():
         filled = filler_for(options.fill)(original.astype(np.float64), defects, steps.sub(0.3, 1.0))
         repaired = original.copy()
-        repaired[defects] = cast_like(filled[defects], original.dtype)
+        repaired[defects] = cast_to_dtype(filled[defects], original.dtype)
     else:
         repaired = original.copy()
     steps.report(1.0, "restore done")

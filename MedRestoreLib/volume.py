@@ -105,6 +105,17 @@ class Volume:
             self.ijk_to_ras, other.ijk_to_ras, rtol=0, atol=tolerance)
 
 
+def cast_to_dtype(values: np.ndarray, dtype) -> np.ndarray:
+    """Round (integers) and clip to the range of ``dtype``, then convert: how computed values
+    go back into a volume's voxel type without wrapping around."""
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
+    info = np.finfo(dtype)
+    return np.clip(values, info.min, info.max).astype(dtype)
+
+
 # --- SimpleITK conversion: the only place where LPS meets RAS -----------------------------------
 
 def volume_from_sitk(image, kind=VolumeKind.INTENSITY) -> Volume:

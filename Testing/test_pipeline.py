@@ -6,7 +6,7 @@ import pytest
 from MedRestoreLib import Cancelled, InputError, RestoreOptions, Volume, detect, restore
 from MedRestoreLib.detection.localizer import load_localizer
 from MedRestoreLib.options import DetectOptions, FillMethod
-from MedRestoreLib.pipeline import cast_like
+from MedRestoreLib.volume import cast_to_dtype
 from Testing.phantoms import box_mask, head_phantom
 
 ALL_FILLERS = [method.value for method in FillMethod]
@@ -44,7 +44,7 @@ def test_known_mask_invariants(method, dtype):
 
 
 def test_values_are_clipped_to_the_dtype_range():
-    np.testing.assert_array_equal(cast_like(np.array([-5.0, 3.4, 3.6, 300.0]), np.uint8), [0, 3, 4, 255])
+    np.testing.assert_array_equal(cast_to_dtype(np.array([-5.0, 3.4, 3.6, 300.0]), np.uint8), [0, 3, 4, 255])
     clean = Volume(np.full((6, 8, 8), 250, np.uint8))
     clean.array[:, :, 4:] = 255
     mask = np.zeros(clean.shape, np.uint8)
