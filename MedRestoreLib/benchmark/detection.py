@@ -31,14 +31,13 @@ F1_TARGETS = {"dead-pixels": 0.95, "hot-pixels": 0.95, "line-dropout": 0.95, "pa
 
 
 def _masks(array: np.ndarray, localizer, device: str) -> Dict[str, np.ndarray]:
-    """The decision of every method on one volume."""
+    """The decision of every method on one volume (DPD_D features computed once)."""
     import torch
 
-    masks = {}
-    for method in ("median-mad", "dpd", "lstm"):
-        _, masks[method] = run_detector(array, DetectOptions(method=method), device,
-                                        localizer=localizer)
     features, _ = compute_features(array, device=device)
+    masks = {method: run_detector(array, DetectOptions(method=method), device, localizer=localizer,
+                                  features=features)[1]
+             for method in ("median-mad", "dpd", "lstm")}
     with torch.no_grad():
         model = localizer.model
         gate = torch.sigmoid(model.gate_head(model.embed(features[None])))[0, 0]

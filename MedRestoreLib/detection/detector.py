@@ -14,7 +14,8 @@ CERTAIN_DPD_FACTOR = 2.0  # DPD_D beyond this × its threshold is a defect whate
 
 
 def run_detector(array: np.ndarray, options: DetectOptions, device: str = "cpu",
-                 steps: Optional[Steps] = None, localizer=None) -> Tuple[np.ndarray, np.ndarray]:
+                 steps: Optional[Steps] = None, localizer=None,
+                 features=None) -> Tuple[np.ndarray, np.ndarray]:
     """Defect probability (float32 in [0, 1]) and mask (bool) of a volume (k, j, i).
 
     Args:
@@ -24,6 +25,8 @@ def run_detector(array: np.ndarray, options: DetectOptions, device: str = "cpu",
         steps: progress and cancel.
         localizer: a loaded :class:`~.localizer.Localizer`; loaded from the shipped model when
             needed and not given.
+        features: ``compute_features(array)[0]`` when the caller already has them (the
+            benchmark runs several detectors on one volume); computed here otherwise.
     """
     steps = steps or Steps()
     method = DetectorMethod(options.method)
@@ -31,23 +34,22 @@ def run_detector(array: np.ndarray, options: DetectOptions, device: str = "cpu",
         threshold = options.threshold or MEDIAN_MAD_THRESHOLD
         probability = median_mad_probability(array, threshold)
         return probability, probability >= 0.5
-    from .localizer import load_localizer, localize
+    from .dpd import compute_features
+    from .localizer import load_localizer, predict_probability
 
     localizer = localizer or load_localizer(device=device)
-    if method == DetectorMethod.DPD:
-        from .dpd import compute_features
-
-        steps.report(0.1, "DPD_D distances")
+    if features is None:
+        steps.report(0.05, "DPD_D features")
         features, _ = compute_features(array, device=device)
-        distance = np.expm1(features[4].cpu().numpy())  # the DPD_D channel, log1p-compressed
+    distance = np.expm1(features[4].cpu().numpy())  # the DPD_D channel, log1p-compressed
+    if method == DetectorMethod.DPD:
         threshold = options.threshold or localizer.dpd_threshold
         probability = np.clip(distance / (2.0 * threshold), 0.0, 1.0).astype(np.float32)
         return probability, distance > threshold
-    steps.report(0.05, "DPD_D features")
-    probability, features = localize(array, localizer, device, steps.sub(0.1, 1.0))
+    probability = predict_probability(localizer.model, features, localizer.gate, steps.sub(0.3, 1.0))
     threshold = options.threshold or localizer.threshold
     # Values far outside anything seen in training (a 4000 in a 0–1300 image) can leave the
     # LSTM unsure, yet DPD_D is then beyond doubt: twice its own threshold overrides.
-    certain = np.expm1(features[4].cpu().numpy()) > CERTAIN_DPD_FACTOR * localizer.dpd_threshold
+    certain = distance > CERTAIN_DPD_FACTOR * localizer.dpd_threshold
     probability = np.where(certain, np.maximum(probability, threshold), probability)
     return probability.astype(np.float32), (probability >= threshold) | certain

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .dpd import FEATURE_NAMES, compute_features
+from .dpd import FEATURE_NAMES
 from .lstm import build_localizer
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -146,9 +146,3 @@ def predict_probability(model, features, gate: float, steps=None) -> np.ndarray:
             mixed = torch.tanh(accumulator[start:start + SLAB])
             probability[start:start + SLAB] = torch.sigmoid(_pointwise(model.head, mixed))[..., 0]
     return probability.cpu().numpy()
-
-
-def localize(array: np.ndarray, localizer: Localizer, device: str = "cpu", steps=None):
-    """(probability, DPD_D features) of a volume with a loaded localizer."""
-    features, _ = compute_features(array, device=device)
-    return predict_probability(localizer.model, features, localizer.gate, steps), features
