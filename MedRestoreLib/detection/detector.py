@@ -52,4 +52,6 @@ def run_detector(array: np.ndarray, options: DetectOptions, device: str = "cpu",
     # LSTM unsure, yet DPD_D is then beyond doubt: twice its own threshold overrides.
     certain = distance > CERTAIN_DPD_FACTOR * localizer.dpd_threshold
     probability = np.where(certain, np.maximum(probability, threshold), probability)
+    # "| certain" is needed: raised to the threshold in float32 (0.7 → 0.69999999), a certain
+    # voxel's probability can compare below the float64 threshold.
     return probability.astype(np.float32), (probability >= threshold) | certain

@@ -21,8 +21,6 @@ chunks of slices to bound memory.
 """
 from __future__ import annotations
 
-from typing import Tuple
-
 import numpy as np
 
 NOISE_FLOOR = 0.02
@@ -31,15 +29,17 @@ FEATURE_NAMES = ("intensity", "d_in", "d_k", "d_3d", "dpd", "local_energy", "col
 CHUNK = 16  # slices per chunk for the median filters (bounds memory to ~27 floats × chunk)
 
 
-def normalise(array: np.ndarray) -> Tuple[np.ndarray, float, float]:
-    """(v − p0.5)/(p99.5 − p0.5) over non-zero voxels, not clipped (hot pixels exceed 1)."""
+def normalise(array: np.ndarray) -> np.ndarray:
+    """(v − p0.5)/(p99.5 − p0.5) over non-zero voxels, clipped only to [−1, 2] (hot pixels
+    exceed 1). Unlike the evaluation protocol's normalisation it never fails: an empty or
+    constant volume is scaled by its largest magnitude (or 1)."""
     values = np.asarray(array, dtype=np.float32)
     support = values[values != 0]
     if support.size == 0:
-        return np.zeros_like(values), 0.0, 1.0
+        return np.zeros_like(values)
     low, high = np.percentile(support, [0.5, 99.5])
     scale = float(high - low) if high > low else float(np.abs(support).max() or 1.0)
-    return np.clip((values - low) / scale, -1.0, 2.0), float(low), scale
+    return np.clip((values - low) / scale, -1.0, 2.0)
 
 
 def _median_filter(x, size3d: bool):
@@ -129,7 +129,7 @@ def compute_features(array: np.ndarray, device: str = "cpu"):
     """
     import torch
 
-    x = torch.as_tensor(normalise(array)[0], dtype=torch.float64, device=device)
+    x = torch.as_tensor(normalise(array), dtype=torch.float64, device=device)
     # Each channel is computed in float64 and stored at once into one float32 block, and the
     # temporaries are dropped as soon as they are used: peak memory stays near the output plus
     # a few float64 volumes (stacking eleven float64 channels, then copying, took 9 GB at 256³).

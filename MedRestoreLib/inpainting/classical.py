@@ -6,7 +6,7 @@ Masked voxels' input values are never read (they are defects).
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -157,5 +157,3 @@ def opencv_inpaint(array, mask, steps: Optional[Steps] = None, method: str = "te
             steps.report((n + 1) / len(todo), f"OpenCV {method}, slice {k}")
     return _fill_remaining(result, mask & ~_reachable_2d(mask))
 
-
-Filler = Callable[..., np.ndarray]

@@ -35,7 +35,7 @@ def test_features_have_the_documented_shape_order_and_dtype():
     assert np.all(np.isfinite(values))
     # channel 0 is the normalised intensity (v − p0.5)/(p99.5 − p0.5), centred per column (mean
     # over j), as the shipped model was trained on it
-    x, _, _ = normalise(array)
+    x = normalise(array)
     np.testing.assert_allclose(values[FEATURE_NAMES.index("intensity")],
                                x - x.mean(axis=1, keepdims=True), atol=1e-5)
     # the DPD_D channel is the (compressed) minimum of the three distance channels
