@@ -17,6 +17,9 @@ from .options import DetectOptions, Device, DetectorMethod, FillMethod
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
+# `medrestore train TARGET ...` runs MedRestoreLib/training/<module>.py's main(argv).
+TRAINERS = {"detector": "train_detector"}
+
 
 class ProgressBar:
     """A one-line text progress bar on stderr, drawn only when stderr is a terminal."""
@@ -130,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark.add_argument("--seed", type=int, default=0)
     _add_common(benchmark)
 
+    train = commands.add_parser("train", help="train a model from its config (seed, data, steps)",
+                                add_help=False)
+    train.add_argument("target", choices=sorted(TRAINERS),
+                       help="which model; `medrestore train TARGET --help` lists its options")
+    train.add_argument("train_args", nargs=argparse.REMAINDER)
+
     demo = commands.add_parser("demo", help="the whole pipeline on the bundled sample, with a PNG")
     demo.add_argument("--out", default="out/demo", help="output folder (created)")
     demo.add_argument("--input", help="use this clean volume instead of the bundled sample")
@@ -223,6 +232,15 @@ def _demo_command(args, progress) -> None:
           f"vs damaged {report['damaged']['psnr_mask']:.2f} dB")
 
 
+def _train_command(args, progress) -> None:
+    import importlib
+
+    trainer = importlib.import_module(f".training.{TRAINERS[args.target]}", __package__)
+    status = trainer.main(args.train_args)
+    if status:
+        raise SystemExit(status)
+
+
 def _benchmark_command(args, progress) -> None:
     from .benchmark import run_benchmark
     from .devices import resolve_device
@@ -232,8 +250,9 @@ def _benchmark_command(args, progress) -> None:
     print(f"wrote {args.out}/ (benchmark.md, benchmark.json, detection.png)")
 
 
-COMMANDS = {"benchmark": _benchmark_command, "restore": _restore_command, "detect": _detect_command, "corrupt": _corrupt_command,
-            "evaluate": _evaluate_command, "demo": _demo_command}
+COMMANDS = {"benchmark": _benchmark_command, "restore": _restore_command, "detect": _detect_command,
+            "corrupt": _corrupt_command, "evaluate": _evaluate_command, "demo": _demo_command,
+            "train": _train_command}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -243,7 +262,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except InputError as error:
         print(f"medrestore: error: {str(error).replace('medrestore: ', '', 1)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    progress = ProgressBar(enabled=False if args.quiet else None)
+    progress = ProgressBar(enabled=False if getattr(args, "quiet", False) else None)
     try:
         COMMANDS[args.command](args, progress)
     except InputError as error:
