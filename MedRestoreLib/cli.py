@@ -18,7 +18,7 @@ from .options import DetectOptions, Device, DetectorMethod, FillMethod
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # `medrestore train TARGET ...` runs MedRestoreLib/training/<module>.py's main(argv).
-TRAINERS = {"detector": "train_detector"}
+TRAINERS = {"detector": "train_detector", "inpainting": "train_inpainter"}
 
 
 class ProgressBar:
@@ -69,10 +69,28 @@ def _check_outputs(inputs: List[Optional[str]], outputs: List[Optional[str]]) ->
         seen.add(real)
 
 
+PROGRESS_STYLES = ("auto", "bar", "json", "none")
+# Arguments naming files a command writes: an interrupted run removes those it wrote.
+OUTPUT_ARGUMENTS = ("output", "mask_out", "prob_out", "report", "preview", "specs_out")
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", choices=[d.value for d in Device],
                         help="where torch work runs (default: auto = CUDA if available)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--progress", default="auto", choices=PROGRESS_STYLES,
+                        help="auto: a text bar when stderr is a terminal; json: one JSON line per "
+                             "step on stderr (MedRestoreLib/progress_protocol.py); none")
+    parser.add_argument("--quiet", action="store_true", help="no progress output (--progress none)")
+
+
+def _progress_reporter(args):
+    """The progress callback the command line asks for (a text bar, JSON lines, or nothing)."""
+    style = "none" if getattr(args, "quiet", False) else getattr(args, "progress", "auto")
+    if style == "json":
+        from .progress_protocol import JsonProgress
+
+        return JsonProgress(args.command)
+    return ProgressBar(enabled={"auto": None, "bar": True, "none": False}[style])
 
 
 def _add_detector_options(parser: argparse.ArgumentParser) -> None:
@@ -262,16 +280,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     except InputError as error:
         print(f"medrestore: error: {str(error).replace('medrestore: ', '', 1)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    progress = ProgressBar(enabled=False if getattr(args, "quiet", False) else None)
+    from .termination import OutputGuard, interrupt_on_termination
+
+    progress = _progress_reporter(args)
+    outputs = OutputGuard(getattr(args, name, None) for name in OUTPUT_ARGUMENTS)
+    status, message = EXIT_OK, ""
     try:
-        COMMANDS[args.command](args, progress)
+        with interrupt_on_termination():  # SIGTERM (the panel's Cancel) stops like Ctrl+C
+            COMMANDS[args.command](args, progress)
     except InputError as error:
-        progress.close()
-        print(f"medrestore {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        status, message = EXIT_BAD_INPUT, f"medrestore {args.command}: error: {error}"
     except (Cancelled, KeyboardInterrupt):
-        progress.close()
-        print(f"medrestore {args.command}: interrupted; nothing was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        outputs.remove_written()
+        status, message = EXIT_INTERRUPTED, f"medrestore {args.command}: interrupted; nothing was written"
+    except Exception as error:
+        # A bug: the traceback goes to stderr as usual; the JSON reader still gets its last line.
+        if hasattr(progress, "finish"):
+            progress.finish(EXIT_BUG, f"medrestore {args.command}: {type(error).__name__}: {error}")
+        raise
     progress.close()
-    return EXIT_OK
+    if message:
+        print(message, file=sys.stderr)
+    if hasattr(progress, "finish"):
+        progress.finish(status, message)
+    return status

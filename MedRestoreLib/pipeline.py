@@ -15,9 +15,11 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .detection.detector import run_detector
+from .detection.localizer import SLAB
 from .devices import resolve_device
 from .errors import InputError
 from .inpainting import filler_for
+from .oom_fallback import Attempt, run_with_oom_fallback
 from .options import DetectOptions, RestoreOptions
 from .progress import CancelCallback, ProgressCallback, Steps
 from .volume import Volume, VolumeKind, cast_to_dtype
@@ -115,16 +117,21 @@ def detect(volume: Volume, options: Optional[DetectOptions] = None,
     options = options or DetectOptions()
     options.validate()
     check_intensity_volume(volume)
-    return _detect(volume, options, Steps(progress, cancel), resolve_device(device))
+    mask, probability, _ = _detect(volume, options, Steps(progress, cancel), resolve_device(device))
+    return mask, probability
 
 
 def _detect(volume: Volume, options: DetectOptions, steps: Steps,
-            device: str = "cpu") -> Tuple[Volume, Volume]:
+            device: str = "cpu") -> Tuple[Volume, Volume, Attempt]:
+    """(mask, probability, the attempt that succeeded): on a CUDA out-of-memory error the
+    detector runs again with smaller slabs, then on the CPU, and the message says so."""
     steps.report(0.0, "detecting defects")
-    probability, mask = run_detector(volume.array, options, device, steps)
+    (probability, mask), attempt = run_with_oom_fallback(
+        lambda on, slab: run_detector(volume.array, options, on, steps, slab=slab), device, SLAB,
+        notify=lambda message: steps.report(0.0, message))
     steps.report(1.0, "defects detected")
     return (volume.with_array(mask.astype(np.uint8), VolumeKind.LABEL),
-            volume.with_array(probability, VolumeKind.INTENSITY))
+            volume.with_array(probability, VolumeKind.INTENSITY), attempt)
 
 
 def restore(volume: Volume, options: Optional[RestoreOptions] = None,
@@ -159,7 +166,8 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
         probability = None
         detector = "given"
     else:
-        mask_volume, probability = _detect(volume, options.detect, steps.sub(0.0, 0.3), device)
+        mask_volume, probability, attempt = _detect(volume, options.detect, steps.sub(0.0, 0.3), device)
+        device = attempt.device  # the fill too stays on the CPU after a CUDA out-of-memory error
         defects = mask_volume.array.astype(bool)
         detector = options.detect.method.value
     detected = time.perf_counter()
@@ -178,7 +186,9 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
 
     _, regions = ndimage.label(defects, structure=np.ones((3, 3, 3), bool))
     report = RestoreReport(
-        detector=detector, filler=options.fill.method.value, device=device, seed=options.seed,
+        detector=detector, filler=options.fill.method.value, seed=options.seed,
+        device=device if mask is not None or not attempt.fell_back
+        else f"{device} (after CUDA ran out of memory)",
         mask_given=mask is not None, voxels=int(original.size), voxels_changed=int(defects.sum()),
         defect_regions=int(regions), seconds_detect=detected - started,
         seconds_fill=finished - detected)

@@ -15,7 +15,7 @@ CERTAIN_DPD_FACTOR = 2.0  # DPD_D beyond this × its threshold is a defect whate
 
 def run_detector(array: np.ndarray, options: DetectOptions, device: str = "cpu",
                  steps: Optional[Steps] = None, localizer=None,
-                 features=None) -> Tuple[np.ndarray, np.ndarray]:
+                 features=None, slab: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Defect probability (float32 in [0, 1]) and mask (bool) of a volume (k, j, i).
 
     Args:
@@ -27,6 +27,7 @@ def run_detector(array: np.ndarray, options: DetectOptions, device: str = "cpu",
             needed and not given.
         features: ``compute_features(array)[0]`` when the caller already has them (the
             benchmark runs several detectors on one volume); computed here otherwise.
+        slab: slices per inference slab of the LSTM (None: the localizer's default).
     """
     steps = steps or Steps()
     method = DetectorMethod(options.method)
@@ -46,7 +47,8 @@ def run_detector(array: np.ndarray, options: DetectOptions, device: str = "cpu",
         threshold = options.threshold or localizer.dpd_threshold
         probability = np.clip(distance / (2.0 * threshold), 0.0, 1.0).astype(np.float32)
         return probability, distance > threshold
-    probability = predict_probability(localizer.model, features, localizer.gate, steps.sub(0.3, 1.0))
+    probability = predict_probability(localizer.model, features, localizer.gate, steps.sub(0.3, 1.0),
+                                      **({} if slab is None else {"slab": slab}))
     threshold = options.threshold or localizer.threshold
     # Values far outside anything seen in training (a 4000 in a 0–1300 image) can leave the
     # LSTM unsure, yet DPD_D is then beyond doubt: twice its own threshold overrides.

@@ -97,11 +97,12 @@ def _embed(model, block):
     return embedded, torch.sigmoid(_pointwise(model.gate_head, embedded))[..., 0]
 
 
-def predict_probability(model, features, gate: float, steps=None) -> np.ndarray:
+def predict_probability(model, features, gate: float, steps=None, slab: int = SLAB) -> np.ndarray:
     """Defect probability (k, j, i) of a feature volume (C, k, j, i), slab by slab.
 
     Gives the same result as ``sigmoid(model(features[None])["logit"])`` (to float rounding),
-    computed channels-last so every per-voxel layer is one matrix product.
+    computed channels-last so every per-voxel layer is one matrix product. ``slab`` slices (or
+    rows) are held at once: a smaller slab needs less memory (the out-of-memory fallback halves it).
     """
     import torch
     import torch.nn.functional as F
@@ -117,8 +118,8 @@ def predict_probability(model, features, gate: float, steps=None) -> np.ndarray:
     channels_last = features.permute(1, 2, 3, 0)  # (k, j, i, C), a view
     with torch.no_grad():
         accumulator = torch.empty((depth, rows, columns, hidden), device=features.device)
-        for start in range(0, depth, SLAB):
-            embedded, probability = _embed(model, channels_last[start:start + SLAB].contiguous())
+        for start in range(0, depth, slab):
+            embedded, probability = _embed(model, channels_last[start:start + slab].contiguous())
             candidates = probability > gate
             slices = embedded.shape[0]
             total = F.linear(embedded, parts[0], model.mix[0].bias)
@@ -128,21 +129,21 @@ def predict_probability(model, features, gate: float, steps=None) -> np.ndarray:
             along_j = run_sequences(model.scans[1], embedded.transpose(1, 2).reshape(-1, rows, hidden),
                                     candidates.transpose(1, 2).reshape(-1, rows).any(dim=1))
             total += F.linear(along_j.reshape(slices, columns, rows, lstm_out).transpose(1, 2), parts[2])
-            accumulator[start:start + SLAB] = total
+            accumulator[start:start + slab] = total
             if steps is not None:
-                steps.report(0.5 * min(start + SLAB, depth) / depth, "LSTM scans along rows and columns")
-        for start in range(0, rows, SLAB):
-            embedded, probability = _embed(model, channels_last[:, start:start + SLAB].contiguous())
+                steps.report(0.5 * min(start + slab, depth) / depth, "LSTM scans along rows and columns")
+        for start in range(0, rows, slab):
+            embedded, probability = _embed(model, channels_last[:, start:start + slab].contiguous())
             candidates = probability > gate
             width = embedded.shape[1]
             along_k = run_sequences(model.scans[2], embedded.permute(1, 2, 0, 3).reshape(-1, depth, hidden),
                                     candidates.permute(1, 2, 0).reshape(-1, depth).any(dim=1))
-            accumulator[:, start:start + SLAB] += F.linear(
+            accumulator[:, start:start + slab] += F.linear(
                 along_k.reshape(width, columns, depth, lstm_out).permute(2, 0, 1, 3), parts[3])
             if steps is not None:
-                steps.report(0.5 + 0.5 * min(start + SLAB, rows) / rows, "LSTM scan along slices")
+                steps.report(0.5 + 0.5 * min(start + slab, rows) / rows, "LSTM scan along slices")
         probability = torch.empty((depth, rows, columns), device=features.device)
-        for start in range(0, depth, SLAB):
-            mixed = torch.tanh(accumulator[start:start + SLAB])
-            probability[start:start + SLAB] = torch.sigmoid(_pointwise(model.head, mixed))[..., 0]
+        for start in range(0, depth, slab):
+            mixed = torch.tanh(accumulator[start:start + slab])
+            probability[start:start + slab] = torch.sigmoid(_pointwise(model.head, mixed))[..., 0]
     return probability.cpu().numpy()
