@@ -130,6 +130,30 @@ class MedRestoreLogic:
         self.lastResult = results if isSequence else results[0]
         return outputNode
 
+    def addRestoreOutputs(self, inputNode, result: RestoreResult, outputNode=None):
+        """Add a finished volume restore's results as nodes, as :meth:`restore` does.
+
+        For results computed elsewhere, such as the panel's background run of the CLI
+        (``MedRestoreLib.node_files.prepare_restore``). Nothing is added when this fails.
+        """
+        scene = self.scene or inputNode.GetScene()
+        self._checkNodes(inputNode, outputNode, False)
+        if not result.volume.has_same_geometry(self.volumeFromNode(inputNode)):
+            raise InputError(f"the result does not lie on the grid of '{inputNode.GetName()}'")
+        self._added, self.lastResult = [], None
+        try:
+            table = self._addReportTable(scene, f"{inputNode.GetName()} restore report",
+                                         [(None, inputNode, result.volume)], [result], False)
+            outputNode = self._writeVolumeOutputs(scene, inputNode, result, outputNode)
+            outputNode.SetNodeReferenceID(REPORT_REFERENCE, table.GetID())
+        except BaseException:
+            self._removeAdded(scene)
+            raise
+        finally:
+            self._added = []
+        self.lastResult = result
+        return outputNode
+
     # --- checks and inputs ------------------------------------------------------------------
 
     @staticmethod

@@ -1,0 +1,233 @@
+"""Nodes to files and back for background runs: the inputs of a CLI run are exported into its
+temporary folder, and only after the run succeeds are its outputs imported as new nodes.
+
+MRML and VTK only (no Qt), so the tests run it on a real scene from the ``slicer-core`` wheel.
+Volumes go through the same ``Volume`` conversion and SimpleITK writer as the engine (so the
+child reads exactly the voxels and IJK→RAS the node holds); tables through MRML's table storage
+node (CSV).
+
+Example (Slicer Python console; the panel does the same with a progress bar and Cancel):
+    >>> run = prepare_restore(MedRestoreLogic(), getNode("MRHead"))
+    >>> subprocess.run(run.command(), env=run.environment(), check=True)
+    >>> restored = run.collect(run)
+    >>> run.cleanup()
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import slicer
+
+from .background_run import (BackgroundRun, impute_sequence_arguments, impute_slices_arguments,
+                             restore_arguments)
+from .errors import InputError
+from .volume import VolumeKind, read_series, read_volume, write_series, write_volume
+
+
+# --- export ------------------------------------------------------------------------------------
+
+def export_volume(volumeNode, path) -> None:
+    """Write a scalar volume node's voxels and geometry to ``path`` (format from the extension)."""
+    from .logic import MedRestoreLogic
+
+    write_volume(MedRestoreLogic.volumeFromNode(volumeNode), path)
+
+
+def export_sequence(sequenceNode, path) -> None:
+    """Write a sequence of scalar volumes as one 4-D image (time is the 4th axis)."""
+    from .logic import MedRestoreLogic
+
+    count = sequenceNode.GetNumberOfDataNodes()
+    if count == 0:
+        raise InputError(f"the sequence '{sequenceNode.GetName()}' is empty")
+    frames = []
+    for n in range(count):
+        item = sequenceNode.GetNthDataNode(n)
+        if not item.IsA("vtkMRMLScalarVolumeNode") or item.IsA("vtkMRMLLabelMapVolumeNode"):
+            raise InputError(f"item {n} of '{sequenceNode.GetName()}' is a {item.GetClassName()}, "
+                             "not a scalar volume")
+        frames.append(MedRestoreLogic.volumeFromNode(item))
+    write_series(frames, path)
+
+
+def export_table(tableNode, path) -> None:
+    """Write a table node as CSV (one row per visit, the layout ``impute-sequence`` reads)."""
+    storage = slicer.vtkMRMLTableStorageNode()
+    storage.SetFileName(str(path))
+    if not storage.WriteData(tableNode):
+        raise InputError(f"the table '{tableNode.GetName()}' could not be written to {path}")
+
+
+# --- import ------------------------------------------------------------------------------------
+
+def _copy_display(node, like) -> None:
+    node.CreateDefaultDisplayNodes()
+    source = like.GetDisplayNode() if like is not None and like.IsA("vtkMRMLDisplayableNode") else None
+    if source is not None and node.GetDisplayNode() is not None:
+        node.GetDisplayNode().CopyContent(source)
+
+
+def import_volume(scene, path, name: str, like=None):
+    """A new scalar volume node holding the image at ``path``; display copied from ``like``."""
+    from .logic import MedRestoreLogic
+
+    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", scene.GenerateUniqueName(name))
+    try:
+        MedRestoreLogic.updateNodeFromVolume(node, read_volume(path))
+        _copy_display(node, like)
+    except BaseException:
+        _remove(scene, [node])
+        raise
+    return node
+
+
+def _index_values(like, count: int) -> List[str]:
+    """Index values for ``count`` items: the input sequence's own, extended by its last step."""
+    if like is None or not like.IsA("vtkMRMLSequenceNode"):
+        return [str(n) for n in range(count)]
+    given = [like.GetNthIndexValue(n) for n in range(like.GetNumberOfDataNodes())]
+    values = given[:count]
+    try:
+        numbers = [float(v) for v in given]
+        step = numbers[-1] - numbers[-2] if len(numbers) > 1 else 1.0
+        values += [f"{numbers[-1] + step * (n + 1):g}" for n in range(count - len(values))]
+    except (ValueError, IndexError):
+        values += [str(n) for n in range(len(values), count)]
+    return values
+
+
+def import_sequence(scene, path, name: str, like=None):
+    """A new sequence node (and a browser to play it) holding the 4-D image at ``path``."""
+    from .logic import MedRestoreLogic
+
+    added = []
+    try:
+        sequence = scene.AddNewNodeByClass("vtkMRMLSequenceNode", scene.GenerateUniqueName(name))
+        added.append(sequence)
+        if like is not None and like.IsA("vtkMRMLSequenceNode"):
+            sequence.SetIndexName(like.GetIndexName())
+            sequence.SetIndexUnit(like.GetIndexUnit())
+            sequence.SetIndexType(like.GetIndexType())
+        frames = read_series(path)
+        for n, (frame, value) in enumerate(zip(frames, _index_values(like, len(frames)))):
+            item = slicer.vtkMRMLScalarVolumeNode()  # outside the scene: the sequence keeps a copy
+            item.SetName(f"{name} {n}")
+            MedRestoreLogic.updateNodeFromVolume(item, frame)
+            sequence.SetDataNodeAtValue(item, value)
+        browser = scene.AddNewNodeByClass("vtkMRMLSequenceBrowserNode", f"{sequence.GetName()} browser")
+        added.append(browser)
+        browser.SetAndObserveMasterSequenceNodeID(sequence.GetID())
+    except BaseException:
+        _remove(scene, added)
+        raise
+    return sequence
+
+
+def import_table(scene, path, name: str):
+    """A new table node read from a CSV file."""
+    node = scene.AddNewNodeByClass("vtkMRMLTableNode", scene.GenerateUniqueName(name))
+    storage = slicer.vtkMRMLTableStorageNode()
+    storage.SetFileName(str(path))
+    if not storage.ReadData(node):
+        _remove(scene, [node])
+        raise InputError(f"{path}: not a readable table")
+    return node
+
+
+def _remove(scene, nodes) -> None:
+    for node in reversed(nodes):
+        if node is not None and node.GetScene() is not None:
+            scene.RemoveNode(node)
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+def prepare_restore(logic, inputNode, knownMaskNode=None, outputNode=None, *, method=None,
+                    detector=None, device: str = "auto", seed: int = 0,
+                    parent: Optional[str] = None) -> BackgroundRun:
+    """Export the input (and known mask) and build the ``restore`` command; ``run.collect(run)``
+    then adds the results exactly as ``MedRestoreLogic.restore`` does and returns the output node.
+    """
+    if inputNode is None or not inputNode.IsA("vtkMRMLScalarVolumeNode") \
+            or inputNode.IsA("vtkMRMLLabelMapVolumeNode"):
+        raise InputError("choose a scalar volume to repair")
+    scene = logic.scene or inputNode.GetScene()
+    run = BackgroundRun.create(f"repair {inputNode.GetName()}", parent)
+    try:
+        export_volume(inputNode, run.path("input.nrrd"))
+        mask = None
+        if knownMaskNode is not None:
+            mask = run.path("known-mask.nrrd")
+            write_volume(logic._readMask(scene, knownMaskNode, inputNode), mask)
+        run.arguments = restore_arguments(
+            run.path("input.nrrd"), run.path("restored.nrrd"), mask_path=mask, method=method,
+            detector=detector, device=device, seed=seed, mask_out=run.path("defects.nrrd"),
+            prob_out=None if mask else run.path("probability.nrrd"), report=run.path("report.json"))
+    except BaseException:
+        run.cleanup()
+        raise
+
+    def collect(finished: BackgroundRun):
+        from .pipeline import RestoreReport, RestoreResult
+
+        report = json.loads(finished.path("report.json").read_text())["frames"][0]
+        probability = finished.path("probability.nrrd")
+        result = RestoreResult(
+            read_volume(finished.path("restored.nrrd")),
+            read_volume(finished.path("defects.nrrd"), VolumeKind.LABEL),
+            read_volume(probability) if probability.exists() else None,
+            RestoreReport(**report))
+        return logic.addRestoreOutputs(inputNode, result, outputNode)
+
+    run.collect = collect
+    return run
+
+
+def prepare_impute_slices(inputNode, *, factor=None, missing=None, model: str = "lstm",
+                          device: str = "auto", parent: Optional[str] = None) -> BackgroundRun:
+    """``impute-slices`` on a volume node; ``run.collect(run)`` returns a new volume node."""
+    if inputNode is None or not inputNode.IsA("vtkMRMLScalarVolumeNode"):
+        raise InputError("choose a scalar volume whose slices are missing or thick")
+    run = BackgroundRun.create(f"fill slices of {inputNode.GetName()}", parent)
+    try:
+        run.arguments = impute_slices_arguments(run.path("input.nrrd"), run.path("imputed.nrrd"),
+                                                factor=factor, missing=missing, model=model, device=device)
+        export_volume(inputNode, run.path("input.nrrd"))
+    except BaseException:
+        run.cleanup()
+        raise
+    run.collect = lambda finished: import_volume(
+        inputNode.GetScene(), finished.path("imputed.nrrd"), f"{inputNode.GetName()} slices imputed", inputNode)
+    return run
+
+
+def prepare_impute_sequence(inputNode, *, missing="auto", model: str = "lstm", forecast: int = 0,
+                            device: str = "auto", parent: Optional[str] = None) -> BackgroundRun:
+    """``impute-sequence`` on a sequence node (→ new sequence node) or a table node (→ new table)."""
+    isTable = inputNode is not None and inputNode.IsA("vtkMRMLTableNode")
+    if inputNode is None or not (isTable or inputNode.IsA("vtkMRMLSequenceNode")):
+        raise InputError("choose a sequence of volumes or a table of visits")
+    suffix = ".csv" if isTable else ".nrrd"
+    run = BackgroundRun.create(f"fill time points of {inputNode.GetName()}", parent)
+    try:
+        run.arguments = impute_sequence_arguments(run.path("input" + suffix), run.path("imputed" + suffix),
+                                                  missing=missing, model=model, forecast=forecast,
+                                                  device=device)
+        (export_table if isTable else export_sequence)(inputNode, run.path("input" + suffix))
+    except BaseException:
+        run.cleanup()
+        raise
+    name = f"{inputNode.GetName()} imputed"
+    if isTable:
+        run.collect = lambda finished: import_table(inputNode.GetScene(), finished.path("imputed.csv"), name)
+    else:
+        run.collect = lambda finished: import_sequence(inputNode.GetScene(), finished.path("imputed.nrrd"),
+                                                       name, inputNode)
+    return run
+
+
+def output_files(run: BackgroundRun) -> List[Path]:
+    """The files the run has written so far (for tests and the log)."""
+    return sorted(p for p in run.folder.iterdir() if p.is_file())
