@@ -1,0 +1,179 @@
+"""The GAN filler: a smooth initial fill corrected by the trained generator on 2.5-D slabs.
+
+    >>> from MedRestoreLib.inpainting.gan_filler import gan_fill
+    >>> filled = gan_fill(array, mask)          # only voxels where mask is True differ
+
+Steps: normalise with the known voxels' 0.5/99.5 percentiles (the evaluation protocol's
+scale); fill the holes smoothly (:func:`.smooth_fill.smooth_fill`); then, along each of the
+three axes, run the generator on tiles around the defects (:mod:`.slab_tiles`) and average the
+corrected values of every defect voxel (three; one for dead/hot pixels); clip to the known voxels' range and map back.
+Intact regions are never computed. On CUDA the generator runs under autocast (float16).
+
+The model folder (``MedRestoreLib/models/inpaint-gan-v<version>/``) holds ``weights.pt``,
+``config.json`` (the training config: network sizes, tiling) and ``metadata.json`` (SHA-256 of
+every weights file). Weights are checked against the SHA-256 before
+``torch.load(weights_only=True)``, so a truncated or tampered file is refused with an
+:class:`InputError` instead of filling silently wrong values.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..errors import InputError
+from ..progress import Steps
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+DEFAULT_MODEL = MODELS / "inpaint-gan-v1.0.0"
+MAX_BATCH_PIXELS = 48 * 48 * 64  # tile pixels per forward pass: bounds memory (~0.3 GB)
+
+
+@dataclass
+class GanModel:
+    """A loaded generator and the settings it was trained with."""
+
+    generator: object
+    config: dict
+    device: str
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_gan(folder=DEFAULT_MODEL, device: str = "cpu", weights: str = "weights.pt") -> GanModel:
+    """Load and verify a generator. ``weights`` names the file in the folder: ``weights.pt``, or
+    an ablation variant listed under ``metadata.json``'s ``variants``.
+
+    Raises:
+        InputError: files missing, SHA-256 mismatch, or weights that do not fit the network.
+    """
+    import torch
+
+    from .gan_generator import build_generator
+
+    folder = Path(folder)
+    try:
+        config = json.loads((folder / "config.json").read_text())
+        metadata = json.loads((folder / "metadata.json").read_text())
+    except (OSError, ValueError) as error:
+        raise InputError(f"{folder}: not a usable model folder ({error})") from None
+    expected = metadata.get("sha256") if weights == "weights.pt" else \
+        metadata.get("variants", {}).get(weights, {}).get("sha256")
+    path = folder / weights
+    if expected is None or not path.exists() or _sha256(path) != expected:
+        raise InputError(f"{path}: missing, truncated or modified (SHA-256 differs from metadata.json); "
+                         "reinstall MedRestore")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        generator = build_generator(config["model"])
+        generator.load_state_dict(state)
+    except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError, KeyError, TypeError) as error:
+        raise InputError(f"{path}: refused ({str(error).splitlines()[0][:120]})") from None
+    return GanModel(generator.to(device).eval(), config, device)
+
+
+def _window(known_values: np.ndarray):
+    """(low, high) of the protocol's normalisation from the known voxels, or a unit scale when
+    they have no contrast (a constant image is then filled with that constant)."""
+    nonzero = known_values[known_values != 0]
+    if nonzero.size >= 2:
+        low, high = np.percentile(nonzero, [0.5, 99.5])
+        if high > low:
+            return float(low), float(high)
+    low = float(known_values.min())
+    return low, low + 1.0
+
+
+def correct_fill(model: GanModel, filled: np.ndarray, mask: np.ndarray,
+                 steps: Optional[Steps] = None) -> np.ndarray:
+    """The generator's fused fill of the masked voxels of a normalised, smoothly pre-filled
+    float32 array; returns a new float32 array (unmasked voxels unchanged)."""
+    import torch
+
+    from .slab_tiles import batches, padding, plan_tiles, small_defects
+
+    settings = model.config["model"]
+    half, margin, min_tile = int(settings["half_slab"]), int(settings["tile_margin"]), int(settings["min_tile"])
+    small = small_defects(mask, int(settings["small_defect_extent"]))
+    tiles = plan_tiles(mask & ~small, margin, min_tile) + \
+        plan_tiles(small, margin, int(settings["small_defect_tile"]), axes=(0,))
+    pad = padding(margin, min_tile, 4, half)
+    padded_fill = np.pad(filled, pad, mode="edge")
+    padded_mask = np.pad(mask, pad).astype(np.float32)
+    total = np.zeros(filled.shape, np.float32)
+    count = np.zeros(filled.shape, np.uint8)
+    autocast = model.device.startswith("cuda")
+    done = 0
+    for group in batches(tiles, MAX_BATCH_PIXELS):
+        slabs = np.empty((len(group), 2 * (2 * half + 1)) + group[0].shape, np.float32)
+        for n, tile in enumerate(group):
+            window = (slice(tile.index + pad - half, tile.index + pad + half + 1),
+                      slice(tile.start[0] + pad, tile.start[0] + pad + tile.shape[0]),
+                      slice(tile.start[1] + pad, tile.start[1] + pad + tile.shape[1]))
+            slabs[n, : 2 * half + 1] = np.moveaxis(padded_fill, tile.axis, 0)[window]
+            slabs[n, 2 * half + 1:] = np.moveaxis(padded_mask, tile.axis, 0)[window]
+        inputs = torch.from_numpy(slabs).to(model.device)
+        with torch.no_grad(), torch.autocast("cuda", enabled=autocast):
+            corrections = model.generator(inputs)[:, 0].float().cpu().numpy()
+        for n, tile in enumerate(group):
+            rows, columns = tile.voxels
+            value = slabs[n, half][rows - tile.start[0], columns - tile.start[1]] + \
+                corrections[n][rows - tile.start[0], columns - tile.start[1]]
+            np.moveaxis(total, tile.axis, 0)[tile.index, rows, columns] += value
+            np.moveaxis(count, tile.axis, 0)[tile.index, rows, columns] += 1
+        done += len(group)
+        if steps is not None:
+            steps.report(done / len(tiles), f"GAN fill, {done}/{len(tiles)} tiles")
+    result = filled.copy()
+    result[mask] = total[mask] / count[mask]  # one tile per axis and defect voxel
+    return result
+
+
+def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanModel] = None,
+             device: str = "cpu") -> np.ndarray:
+    """Fill the masked voxels of ``array`` (k, j, i) with the GAN filler.
+
+    Args:
+        array: float array; masked voxels' values are never read.
+        mask: bool array of the same shape, True = defect.
+        steps: progress/cancel.
+        model: a loaded :class:`GanModel`; the shipped one by default.
+        device: where to load the shipped model when ``model`` is None.
+
+    Returns:
+        float64 array; equal to ``array`` outside ``mask``.
+
+    Raises:
+        InputError: shapes differ, or every voxel is masked (nothing known to fill from).
+    """
+    import torch
+
+    from .smooth_fill import smooth_fill
+
+    array = np.asarray(array, dtype=np.float64)
+    mask = np.asarray(mask, dtype=bool)
+    if array.shape != mask.shape or array.ndim != 3:
+        raise InputError(f"the GAN filler needs a 3-D array and a mask of its shape; got {array.shape} "
+                         f"and {mask.shape}")
+    result = array.copy()
+    if not mask.any():
+        return result
+    if mask.all():
+        raise InputError("every voxel is masked: there is no known voxel to fill from")
+    model = model or load_gan(DEFAULT_MODEL, device)
+    known_values = array[~mask]
+    low, high = _window(known_values)
+    normalised = ((np.where(mask, 0.0, array) - low) / (high - low)).astype(np.float32)
+    filled = smooth_fill(torch.from_numpy(normalised), torch.from_numpy(~mask),
+                         int(model.config["model"]["smoothing_iterations"])).numpy()
+    corrected = correct_fill(model, filled, mask, steps)
+    values = corrected[mask].astype(np.float64) * (high - low) + low
+    result[mask] = np.clip(values, known_values.min(), known_values.max())
+    return result

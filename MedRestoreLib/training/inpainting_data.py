@@ -1,0 +1,152 @@
+"""Training data of the GAN filler: damaged crops of Colin27 and of synthetic label-map images.
+
+Only DESIGN.md's training data is read: Colin27 (``ch2``, ``ch2bet``; ``ch2better`` is held
+out for validation) resampled to each configured spacing, and the atlas label maps turned into
+synthetic images — a random intensity per label, random smoothing, texture, a multiplicative
+bias field, noise and a smooth random deformation — so the generator meets contrasts other
+than T1. Masks come from the defect simulator's own shapes (``sample_defects`` +
+``apply_defects``), one or two random kinds per crop.
+
+A crop is a cube; a training tile is one of its slices along a random axis with the slices
+either side (the 2.5-D slab the filler sees), windowed around a defect voxel.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+from ..defects import apply_defects, foreground_mask, sample_defects
+from ..errors import InputError
+from ..inpainting.smooth_fill import smooth_fill
+from ..metrics import intensity_window
+from ..volume import read_volume
+from .train_detector import resample
+
+
+@dataclass
+class DamagedCrop:
+    truth: np.ndarray  # (S, S, S) float32, normalised intensities
+    filled: np.ndarray  # truth with masked voxels replaced by the smooth initial fill
+    mask: np.ndarray  # (S, S, S) bool, True = defect
+
+
+def normalised(array: np.ndarray) -> np.ndarray:
+    """clip-free version of the protocol's normalisation: (v − p0.5)/(p99.5 − p0.5)."""
+    low, high = intensity_window(array)
+    return ((array.astype(np.float32) - low) / (high - low)).astype(np.float32)
+
+
+def load_t1(cache: Path, names: List[str], spacings: List[float]) -> List[np.ndarray]:
+    return [normalised(resample(read_volume(cache / name), spacing)) for name in names for spacing in spacings]
+
+
+def load_labels(cache: Path, names: List[str]) -> List[np.ndarray]:
+    """Label maps at their own grid and subsampled by 2 (a coarser anatomy scale)."""
+    maps = []
+    for name in names:
+        labels = np.asarray(read_volume(cache / name).array).astype(np.int32)
+        maps += [labels, labels[::2, ::2, ::2].copy()]
+    return maps
+
+
+def _smooth_field(shape, rng, coarse: int = 4) -> np.ndarray:
+    """A smooth random field in about [-1, 1]: coarse noise upsampled by cubic splines."""
+    grid = rng.normal(0.0, 1.0, (coarse,) * 3)
+    return ndimage.zoom(grid, [n / coarse for n in shape], order=3, mode="nearest")[
+        : shape[0], : shape[1], : shape[2]]
+
+
+def synthetic_crop(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A synthetic image crop of ``size``³ from a label map (see the module docstring)."""
+    start = [int(rng.integers(0, max(n - size, 0) + 1)) for n in labels.shape]
+    crop = labels[tuple(slice(a, a + size) for a in start)]
+    crop = np.pad(crop, [(0, size - n) for n in crop.shape])
+    displacement = [3.0 * _smooth_field(crop.shape, rng) for _ in range(3)]
+    coordinates = np.indices(crop.shape).astype(np.float32) + np.stack(displacement)
+    crop = ndimage.map_coordinates(crop, coordinates, order=0, mode="nearest")
+    lookup = rng.uniform(0.05, 1.0, int(crop.max()) + 1)
+    lookup[0] = rng.uniform(0.0, 0.3)
+    image = ndimage.gaussian_filter(lookup[crop], rng.uniform(0.3, 1.2))
+    texture = ndimage.gaussian_filter(rng.normal(0, 1, crop.shape), rng.uniform(0.7, 2.0))
+    image = image + rng.uniform(0.0, 0.08) * texture / max(float(texture.std()), 1e-6)
+    image = image * np.exp(rng.uniform(0.0, 0.3) * _smooth_field(crop.shape, rng))
+    image = image + rng.normal(0.0, rng.uniform(0.0, 0.03), crop.shape)
+    return image.astype(np.float32)
+
+
+def t1_crop(volume: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A crop of ``size``³ centred near a random tissue voxel, randomly flipped, with a random
+    gamma (contrast) change."""
+    centre = [int(rng.integers(n // 4, max(3 * n // 4, n // 4 + 1))) for n in volume.shape]
+    start = [int(np.clip(c - size // 2, 0, max(n - size, 0))) for c, n in zip(centre, volume.shape)]
+    crop = volume[tuple(slice(a, a + size) for a in start)]
+    crop = np.pad(crop, [(0, size - n) for n in crop.shape])
+    for axis in range(3):
+        if rng.integers(2):
+            crop = np.flip(crop, axis)
+    gamma = rng.uniform(0.7, 1.4)
+    return (np.sign(crop) * np.abs(crop) ** gamma).astype(np.float32)
+
+
+def defect_mask(image: np.ndarray, kinds: List[str], weights: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+    """The union of the simulator's masks for one or two random kinds on ``image``."""
+    foreground = foreground_mask(image)
+    mask = np.zeros(image.shape, bool)
+    for _ in range(1 + int(rng.random() < 0.3)):
+        kind = kinds[rng.choice(len(kinds), p=weights)]
+        specs = sample_defects(image, kind, rng, foreground=foreground)
+        mask |= apply_defects(image, specs, foreground=foreground)[1].astype(bool)
+    return mask
+
+
+def damaged_crop(t1_volumes, label_maps, data: dict, smoothing_iterations: int,
+                 rng: np.random.Generator) -> DamagedCrop:
+    """One crop with a defect mask and its smooth initial fill; retries crops with no object."""
+    kinds = data["kinds"]
+    weights = np.array([data["kind_weights"].get(k, 1.0) for k in kinds], float)
+    weights /= weights.sum()
+    while True:
+        if label_maps and rng.random() < data["synthetic_fraction"]:
+            image = synthetic_crop(label_maps[rng.integers(len(label_maps))], data["crop"], rng)
+        else:
+            image = t1_crop(t1_volumes[rng.integers(len(t1_volumes))], data["crop"], rng)
+        try:
+            mask = defect_mask(image, kinds, weights, rng)
+        except InputError:
+            continue  # a crop of background: no object to damage
+        if mask.any() and not mask.all():
+            break
+    truth = torch.from_numpy(np.ascontiguousarray(image))
+    filled = smooth_fill(truth, torch.from_numpy(~mask), smoothing_iterations)
+    return DamagedCrop(image, filled.numpy(), mask)
+
+
+def tiles_from_crop(crop: DamagedCrop, count: int, tile: int, half_slab: int, rng: np.random.Generator):
+    """``count`` (slab, mask slab, truth slice) triples of in-plane size ``tile``, each centred
+    slice holding a defect; axes drawn at random."""
+    slabs, truths = [], []
+    size = crop.mask.shape[0]
+    for _ in range(count):
+        for _attempt in range(20):
+            axis = int(rng.integers(3))
+            mask = np.moveaxis(crop.mask, axis, 0)
+            usable = np.flatnonzero(mask[half_slab: size - half_slab].any(axis=(1, 2))) + half_slab
+            if len(usable):
+                break
+        else:
+            raise InputError("no defect away from the crop's edge")
+        s = int(usable[rng.integers(len(usable))])
+        points = np.argwhere(mask[s])
+        j, i = points[rng.integers(len(points))]
+        j0, i0 = (int(np.clip(c - rng.integers(tile // 4, 3 * tile // 4 + 1), 0, size - tile)) for c in (j, i))
+        window = (slice(s - half_slab, s + half_slab + 1), slice(j0, j0 + tile), slice(i0, i0 + tile))
+        filled = np.moveaxis(crop.filled, axis, 0)[window]
+        slabs.append(np.concatenate([filled, mask[window].astype(np.float32)]))
+        truths.append(np.moveaxis(crop.truth, axis, 0)[s, window[1], window[2]][None])
+    return torch.from_numpy(np.stack(slabs)), torch.from_numpy(np.stack(truths))

@@ -1,0 +1,225 @@
+"""Train the GAN filler (generator + patch discriminator), one command, seed and config in one file.
+
+    medrestore train inpainting --config MedRestoreLib/training/configs/inpaint-gan.json \\
+        --out out/train/inpaint-gan [--resume] [--device auto|cpu|cuda] [--max-seconds S]
+
+Each step draws damaged crops (:mod:`.inpainting_data`), takes 2.5-D tiles from them and
+updates the critic (non-saturating loss + R1 penalty on real slices) and then the generator:
+reconstruction (L1 + gradient L1 over the hole) + ``adversarial_weight`` · non-saturating loss
++ ``covariance_weight`` · column-covariance consistency. The adversarial term starts after
+``adversarial_start`` steps (the generator first learns to reconstruct). A checkpoint is
+written every ``checkpoint_every`` steps (``--resume`` continues from it, data RNG included);
+``snapshot_steps`` keep the generator's weights at those steps, which is how the ablation
+variants are compared with the full model at equal steps. Writes ``weights.pt``,
+``config.json`` and ``metadata.json`` into ``--out``; copy them into
+``MedRestoreLib/models/inpaint-gan-v<version>/`` to ship.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import time
+from pathlib import Path
+from typing import Dict
+
+import numpy as np
+import torch
+
+from ..inpainting.gan_discriminator import PatchDiscriminator, patch_weights
+from ..inpainting.gan_generator import build_generator
+from ..inpainting.gan_losses import (covariance_loss, discriminator_loss, generator_adversarial_loss,
+                                     r1_penalty, reconstruction_loss)
+from .fetch_data import default_cache, fetch
+from .inpainting_data import damaged_crop, load_labels, load_t1, tiles_from_crop
+from .train_detector import _commit
+
+
+def batch_of_tiles(volumes, labels, config, rng):
+    data, settings = config["data"], config["train"]
+    tile = int(data["tiles"][rng.integers(len(data["tiles"]))])
+    per_crop = settings["batch"] // settings["crops_per_batch"]
+    slabs, truths = [], []
+    for _ in range(settings["crops_per_batch"]):
+        crop = damaged_crop(volumes, labels, data, config["model"]["smoothing_iterations"], rng)
+        slab, truth = tiles_from_crop(crop, per_crop, tile, config["model"]["half_slab"], rng)
+        slabs.append(slab)
+        truths.append(truth)
+    return torch.cat(slabs), torch.cat(truths)
+
+
+def generate(generator, slabs, half_slab):
+    """The generator's composite centre slice: initial fill + correction on masked voxels."""
+    centre = slabs[:, half_slab: half_slab + 1]
+    mask = slabs[:, 3 * half_slab + 1: 3 * half_slab + 2]
+    return centre + mask * generator(slabs), mask
+
+
+def learning_rate_factor(step: int, steps: int, warmup: int = 200) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps))
+
+
+class Trainer:
+    def __init__(self, config, device):
+        self.config, self.device = config, device
+        model, settings = config["model"], config["train"]
+        self.generator = build_generator(model).to(device)
+        self.critic = PatchDiscriminator(model["critic_width"]).to(device)
+        self.g_optimiser = torch.optim.Adam(self.generator.parameters(), lr=settings["learning_rate"],
+                                            betas=(0.5, 0.999))
+        self.d_optimiser = torch.optim.Adam(self.critic.parameters(), lr=settings["critic_learning_rate"],
+                                            betas=(0.5, 0.999))
+
+    def state(self):
+        return {"generator": self.generator.state_dict(), "critic": self.critic.state_dict(),
+                "g_optimiser": self.g_optimiser.state_dict(), "d_optimiser": self.d_optimiser.state_dict()}
+
+    def load(self, state):
+        self.generator.load_state_dict(state["generator"])
+        self.critic.load_state_dict(state["critic"])
+        self.g_optimiser.load_state_dict(state["g_optimiser"])
+        self.d_optimiser.load_state_dict(state["d_optimiser"])
+
+    def step(self, slabs, truth, step: int) -> Dict[str, float]:
+        settings, half = self.config["train"], self.config["model"]["half_slab"]
+        for optimiser, base in ((self.g_optimiser, settings["learning_rate"]),
+                                (self.d_optimiser, settings["critic_learning_rate"])):
+            for group in optimiser.param_groups:
+                group["lr"] = base * learning_rate_factor(step, settings["steps"])
+        adversarial = settings["adversarial_weight"] > 0 and step >= settings["adversarial_start"]
+        logs = {}
+        fake, mask = generate(self.generator, slabs, half)
+        if adversarial:
+            real = truth.detach().requires_grad_(True)
+            real_logits = self.critic(real, mask)
+            fake_logits = self.critic(fake.detach(), mask)
+            weights = patch_weights(mask, real_logits.shape)
+            d_loss = discriminator_loss(real_logits, fake_logits, weights)
+            d_total = d_loss + 0.5 * settings["r1_weight"] * r1_penalty(real_logits, real, weights)
+            self.d_optimiser.zero_grad()
+            d_total.backward()
+            self.d_optimiser.step()
+            logs["critic"] = float(d_loss.detach())
+        loss = reconstruction_loss(fake, truth, mask, settings["gradient_weight"])
+        logs["reconstruction"] = float(loss.detach())
+        if settings["covariance_weight"] > 0:
+            cov = covariance_loss(fake, truth, mask)
+            loss = loss + settings["covariance_weight"] * cov
+            logs["covariance"] = float(cov.detach())
+        if adversarial:
+            fake_logits = self.critic(fake, mask)
+            g_adv = generator_adversarial_loss(fake_logits, patch_weights(mask, fake_logits.shape))
+            loss = loss + settings["adversarial_weight"] * g_adv
+            logs["adversarial"] = float(g_adv.detach())
+        self.g_optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.generator.parameters(), 1.0)
+        self.g_optimiser.step()
+        return logs
+
+
+def train(config_path: Path, out: Path, cache: Path, resume: bool, device: str,
+          max_seconds: float = None) -> Dict:
+    config = json.loads(Path(config_path).read_text())
+    settings, data = config["train"], config["data"]
+    if max_seconds is not None:
+        settings["max_seconds"] = max_seconds
+    torch.manual_seed(settings["seed"])
+    rng = np.random.default_rng(settings["seed"])
+    if device == "cpu":
+        torch.set_num_threads(int(settings.get("cpu_threads", 1)))
+    fetch(cache)
+    volumes = load_t1(cache, data["training"], data["spacings_mm"])
+    labels = load_labels(cache, data["label_maps"])
+    trainer = Trainer(config, device)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "checkpoint.pt"
+    step, seconds_before = 0, 0.0
+    if resume and checkpoint.exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        trainer.load(state)
+        rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        step, seconds_before = state["step"], state["seconds"]
+        print(f"resumed at step {step}", flush=True)
+    started = time.time()
+    running = {}
+
+    def save_checkpoint():
+        torch.save(dict(trainer.state(), rng=rng.bit_generator.state, torch_rng=torch.get_rng_state(),
+                        step=step, seconds=seconds_before + time.time() - started), checkpoint)
+
+    stop_at = settings.get("stop_after_steps", settings["steps"])
+    while step < stop_at:
+        if settings.get("max_seconds") and seconds_before + time.time() - started > settings["max_seconds"]:
+            print(f"stopping at step {step}: max_seconds {settings['max_seconds']} reached", flush=True)
+            break
+        slabs, truth = batch_of_tiles(volumes, labels, config, rng)
+        logs = trainer.step(slabs.to(device), truth.to(device), step)
+        step += 1
+        for key, value in logs.items():
+            running.setdefault(key, []).append(value)
+        if step in settings.get("snapshot_steps", []):
+            torch.save(trainer.generator.state_dict(), out / f"generator-step{step}.pt")
+        if step % settings["checkpoint_every"] == 0 or step == stop_at:
+            save_checkpoint()
+            summary = " ".join(f"{k} {np.mean(v):.4f}" for k, v in running.items())
+            print(f"step {step}/{settings['steps']} {summary} "
+                  f"{seconds_before + time.time() - started:.0f} s", flush=True)
+            running = {}
+    save_checkpoint()
+    generator = trainer.generator.cpu().eval()
+    torch.save(generator.state_dict(), out / "weights.pt")
+    return finish(generator, config, config_path, out, cache, seconds_before + time.time() - started,
+                  step, device)
+
+
+def finish(generator, config, config_path, out: Path, cache: Path, seconds, step, device) -> Dict:
+    """Validate on held-out Colin27 crops, then write config.json and metadata.json."""
+    from .inpainting_validation import validate
+
+    scores = validate(generator, config, cache)
+    weights = out / "weights.pt"
+    resolved = dict(config, commit=_commit(),
+                    command=f"medrestore train inpainting --config {config_path} --out {out}")
+    (out / "config.json").write_text(json.dumps(resolved, indent=2))
+    metadata = {"id": config["model"]["id"], "version": config["model"]["version"],
+                "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+                "parameters": sum(p.numel() for p in generator.parameters()),
+                "training_seconds": round(seconds, 1), "steps_done": step, "device": device,
+                "validation": scores}
+    (out / "metadata.json").write_text(json.dumps(metadata, indent=2))
+    return metadata
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="medrestore train inpainting", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--cache", type=Path, default=default_cache())
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--max-seconds", type=float, help="stop after this much training time")
+    parser.add_argument("--validate-only", action="store_true",
+                        help="recompute metadata.json for the weights already in --out")
+    args = parser.parse_args(argv)
+    from ..devices import resolve_device
+
+    device = resolve_device(args.device)
+    if args.validate_only:
+        config = json.loads(args.config.read_text())
+        generator = build_generator(config["model"])
+        generator.load_state_dict(torch.load(args.out / "weights.pt", weights_only=True))
+        previous = json.loads((args.out / "metadata.json").read_text()) if (args.out / "metadata.json").exists() else {}
+        print(json.dumps(finish(generator.eval(), config, args.config, args.out, args.cache,
+                                previous.get("training_seconds", 0.0), previous.get("steps_done"),
+                                previous.get("device", device)), indent=2))
+        return
+    print(json.dumps(train(args.config, args.out, args.cache, args.resume, device, args.max_seconds), indent=2))
+
+
+if __name__ == "__main__":
+    main()
