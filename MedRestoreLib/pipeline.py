@@ -174,7 +174,8 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
 
     original = volume.array
     if defects.any():
-        filled = filler_for(options.fill)(original.astype(np.float64), defects, steps.sub(0.3, 1.0))
+        filled = filler_for(options.fill, device)(original.astype(np.float64), defects,
+                                                 steps.sub(0.3, 1.0))
         repaired = original.copy()
         repaired[defects] = cast_to_dtype(filled[defects], original.dtype)
     else:

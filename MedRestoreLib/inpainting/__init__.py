@@ -8,9 +8,13 @@ from .classical import (adjacent_slices, biharmonic_2d, biharmonic_3d, neighbour
                         opencv_inpaint)
 
 
-def filler_for(options: FillOptions):
-    """The fill function for ``options.method`` (a constant table, no registry to mutate)."""
+def filler_for(options: FillOptions, device: str = "cpu"):
+    """The fill function for ``options.method`` (a constant table, no registry to mutate);
+    ``device`` is where learned fillers run ("cpu" or "cuda")."""
+    from .gan_filler import gan_fill  # imports torch only when called
+
     table = {
+        FillMethod.GAN: functools.partial(gan_fill, device=device),
         FillMethod.BIHARMONIC_3D: biharmonic_3d,
         FillMethod.BIHARMONIC_2D: biharmonic_2d,
         FillMethod.ADJACENT_SLICES: adjacent_slices,
