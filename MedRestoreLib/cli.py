@@ -18,7 +18,8 @@ from .options import DetectOptions, Device, DetectorMethod, FillMethod
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # `medrestore train TARGET ...` runs MedRestoreLib/training/<module>.py's main(argv).
-TRAINERS = {"detector": "train_detector", "inpainting": "train_inpainter"}
+TRAINERS = {"detector": "train_detector", "inpainting": "train_inpainter",
+            "slice-imputer": "train_slice_imputer", "sequence-imputer": "train_sequence_imputer"}
 
 
 class ProgressBar:
@@ -162,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--input", help="use this clean volume instead of the bundled sample")
     demo.add_argument("--seed", type=int, default=0)
     _add_common(demo)
+
+    from .imputation.commands import add_parsers as add_imputation_parsers
+
+    add_imputation_parsers(commands, _add_common)
     return parser
 
 
@@ -271,6 +276,15 @@ def _benchmark_command(args, progress) -> None:
 COMMANDS = {"benchmark": _benchmark_command, "restore": _restore_command, "detect": _detect_command,
             "corrupt": _corrupt_command, "evaluate": _evaluate_command, "demo": _demo_command,
             "train": _train_command}
+# impute-slices and impute-sequence: handlers in MedRestoreLib/imputation/commands.py.
+COMMANDS.update({"impute-slices": lambda args, progress: _imputation("impute_slices_command", args, progress),
+                 "impute-sequence": lambda args, progress: _imputation("impute_sequence_command", args, progress)})
+
+
+def _imputation(name, args, progress) -> None:
+    from .imputation import commands
+
+    getattr(commands, name)(args, progress)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -1,0 +1,95 @@
+"""The ``impute-slices`` and ``impute-sequence`` commands: argument setup and handlers
+(registered in :mod:`MedRestoreLib.cli`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+
+
+def add_parsers(commands, add_common) -> None:
+    """Add both sub-commands to ``commands`` (argparse sub-parsers); ``add_common`` adds the
+    options every command shares (device, progress, quiet)."""
+    from .layout import Acquisition
+    from .sequences import SequenceModel
+    from .slices import DEFAULT_SLICE_MODEL, SliceModel
+
+    slices = commands.add_parser("impute-slices", help="thick or gapped volume → thin-slice volume")
+    slices.add_argument("input", help="volume whose slice axis is k (NRRD, NIfTI, MHA, DICOM folder)")
+    slices.add_argument("output", help="thin-slice volume to write")
+    which = slices.add_mutually_exclusive_group(required=True)
+    which.add_argument("--factor", type=int, help="slices are FACTOR thin slices apart; output has "
+                       "FACTOR times as many slices (spacing along k divided by FACTOR)")
+    which.add_argument("--missing", help="'auto' (blank or corrupted slices) or 0-based indices "
+                       "like 3,7,10-12; the output keeps the input's grid")
+    slices.add_argument("--model", default=DEFAULT_SLICE_MODEL.value, choices=[m.value for m in SliceModel],
+                        help=f"imputation model (default {DEFAULT_SLICE_MODEL.value}, the best measured)")
+    slices.add_argument("--acquisition", default=Acquisition.THICK.value, choices=[a.value for a in Acquisition],
+                        help="with --factor: thick = each slice averages its slab (centre mid-slab; the "
+                             "thin grid starts half a slab minus half a thin slice earlier), sampled = "
+                             "each slice is one thin slice (same origin)")
+    slices.add_argument("--filled-out", help="write a label volume marking the computed slices (1)")
+    add_common(slices)
+
+    sequence = commands.add_parser("impute-sequence",
+                                   help="missing frames of a 4-D series, or blank cells of a CSV table")
+    sequence.add_argument("input", help="4-D series (NRRD/NIfTI; .seq.nrrd) or a .csv table")
+    sequence.add_argument("output", help="series or .csv to write (same kind as the input)")
+    sequence.add_argument("--missing", default="auto",
+                          help="'auto' (blank frames / blank cells) or 0-based frame (table: row) indices")
+    sequence.add_argument("--model", default=SequenceModel.LSTM.value, choices=[m.value for m in SequenceModel])
+    sequence.add_argument("--forecast", type=int, default=0, help="frames (table: rows per subject) to predict")
+    add_common(sequence)
+
+
+def _missing_list(text: str):
+    from .slices import parse_missing
+
+    return parse_missing(text)
+
+
+def impute_slices_command(args, progress) -> None:
+    from ..cli import _check_outputs
+    from ..volume import VolumeKind, read_volume, write_volume
+    from .slices import SliceImputeOptions, impute_slices
+
+    _check_outputs([args.input], [args.output, args.filled_out])
+    options = SliceImputeOptions(model=args.model, factor=args.factor,
+                                 missing=None if args.missing is None else _missing_list(args.missing),
+                                 acquisition=args.acquisition, device=args.device)
+    result = impute_slices(read_volume(args.input), options, progress)
+    write_volume(result.volume, args.output)
+    if args.filled_out:
+        import numpy as np
+
+        marks = np.broadcast_to(result.filled[:, None, None], result.volume.shape).astype(np.uint8)
+        write_volume(result.volume.with_array(marks, kind=VolumeKind.LABEL), args.filled_out)
+
+
+def impute_sequence_command(args, progress) -> None:
+    from ..cli import _check_outputs
+    from ..progress import Steps
+
+    _check_outputs([args.input], [args.output])
+    if args.forecast < 0:
+        raise InputError(f"--forecast must be ≥ 0, got {args.forecast}")
+    is_table = Path(args.input).suffix.lower() == ".csv"
+    if is_table != (Path(args.output).suffix.lower() == ".csv"):
+        raise InputError("input and output must both be .csv tables, or both image series")
+    missing = "auto" if args.missing == "auto" else _missing_list(args.missing)
+    steps = Steps(progress)
+    if is_table:
+        from .tables import impute_table, read_table, write_table
+
+        columns, rows = read_table(args.input)
+        steps.report(0.1, "imputing table")
+        columns, rows = impute_table(columns, rows, args.model, args.forecast,
+                                     [] if missing == "auto" else missing)
+        write_table(columns, rows, args.output)
+    else:
+        from ..volume import read_series, write_series
+        from .series import impute_frames
+
+        frames = read_series(args.input)
+        write_series(impute_frames(frames, args.model, missing, args.forecast, steps=steps), args.output)
+    steps.report(1.0, "done")

@@ -1,0 +1,128 @@
+"""Slice and time-point imputation on MRML nodes (MRML/VTK only; used by MedRestoreLogic).
+
+Results always go to new nodes (or a given output node): a thin-slice volume, a sequence with
+the imputed and forecast frames, or a table with the imputed cells and an ``imputed`` column.
+Nothing is added to the scene when the work fails or is cancelled.
+"""
+from __future__ import annotations
+
+import numpy as np
+import slicer
+import vtk
+
+from ..errors import InputError
+from ..progress import Steps
+from ..volume import Volume
+
+
+def _volume_from_node(node) -> Volume:
+    from ..logic import MedRestoreLogic
+
+    return MedRestoreLogic.volumeFromNode(node)
+
+
+def _write_volume_node(node, volume: Volume) -> None:
+    from ..logic import MedRestoreLogic
+
+    MedRestoreLogic.updateNodeFromVolume(node, volume)
+
+
+def impute_slices_node(scene, inputNode, options, outputNode=None, progress=None, cancel=None):
+    """Thin-slice volume node from a thick or gapped scalar volume node."""
+    from .slices import impute_slices
+
+    if inputNode is None or not inputNode.IsA("vtkMRMLScalarVolumeNode") or inputNode.IsA("vtkMRMLLabelMapVolumeNode"):
+        raise InputError("give a scalar volume node (not a label map)")
+    if outputNode is inputNode:
+        raise InputError("the output node must differ from the input node (the input is never changed)")
+    result = impute_slices(_volume_from_node(inputNode), options, progress, cancel)
+    if outputNode is None:
+        outputNode = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", f"{inputNode.GetName()} thin slices")
+    _write_volume_node(outputNode, result.volume)
+    if outputNode.GetDisplayNode() is None:
+        outputNode.CreateDefaultDisplayNodes()
+        if inputNode.GetDisplayNode() is not None:
+            outputNode.GetDisplayNode().CopyContent(inputNode.GetDisplayNode())
+    outputNode.SetAndObserveTransformNodeID(inputNode.GetTransformNodeID())
+    outputNode.SetAttribute("MedRestore.filledSlices",
+                            ",".join(str(k) for k in np.flatnonzero(result.filled)))
+    return outputNode
+
+
+def _index_times(sequence):
+    values = [sequence.GetNthIndexValue(n) for n in range(sequence.GetNumberOfDataNodes())]
+    try:
+        return np.array([float(v) for v in values]), values
+    except ValueError:
+        return None, values
+
+
+def impute_sequence_node(scene, inputNode, model, missing="auto", forecast=0, outputNode=None,
+                         progress=None, cancel=None):
+    """Imputed sequence node (frames) or table node (cells) from a sequence or table node."""
+    steps = Steps(progress, cancel)
+    if inputNode is None:
+        raise InputError("give a sequence node or a table node")
+    if inputNode.IsA("vtkMRMLTableNode"):
+        return _impute_table_node(scene, inputNode, model, missing, forecast, outputNode, steps)
+    if inputNode.IsA("vtkMRMLScalarVolumeNode"):
+        raise InputError(f"'{inputNode.GetName()}' is a single 3-D volume; impute-sequence needs a "
+                         "sequence of volumes or a table")
+    if not inputNode.IsA("vtkMRMLSequenceNode"):
+        raise InputError(f"'{inputNode.GetName()}' ({inputNode.GetClassName()}) is not a sequence or table node")
+    from .series import impute_frames
+
+    count = inputNode.GetNumberOfDataNodes()
+    frames = []
+    for n in range(count):
+        node = inputNode.GetNthDataNode(n)
+        if not node.IsA("vtkMRMLScalarVolumeNode") or node.IsA("vtkMRMLLabelMapVolumeNode"):
+            raise InputError(f"item {n} of '{inputNode.GetName()}' is not a scalar volume")
+        frames.append(_volume_from_node(node))
+    times, labels = _index_times(inputNode)
+    imputed = impute_frames(frames, model, missing, forecast, times, steps=steps.sub(0.0, 0.9))
+    steps.check_cancel()
+    interval = float(np.median(np.diff(times))) if times is not None and len(times) > 1 else 1.0
+    labels = labels + [f"{times[-1] + interval * (n + 1):g}" if times is not None else f"forecast {n + 1}"
+                       for n in range(forecast)]
+    if outputNode is None:
+        outputNode = scene.AddNewNodeByClass("vtkMRMLSequenceNode", f"{inputNode.GetName()} imputed")
+    outputNode.RemoveAllDataNodes()
+    outputNode.CopySequenceIndex(inputNode)
+    names = [inputNode.GetNthDataNode(n).GetName() for n in range(count)]
+    for n, (label, volume) in enumerate(zip(labels, imputed)):
+        item = slicer.vtkMRMLScalarVolumeNode()
+        item.SetName(names[n] if n < count else f"{inputNode.GetName()} forecast {n - count + 1}")
+        _write_volume_node(item, volume)
+        outputNode.SetDataNodeAtValue(item, label)
+    steps.report(1.0, "sequence imputed")
+    return outputNode
+
+
+def _table_contents(tableNode):
+    table = tableNode.GetTable()
+    columns = [table.GetColumnName(c) for c in range(table.GetNumberOfColumns())]
+    rows = [[table.GetValue(r, c).ToString() for c in range(len(columns))] for r in range(table.GetNumberOfRows())]
+    return columns, rows
+
+
+def _impute_table_node(scene, inputNode, model, missing, forecast, outputNode, steps):
+    from .tables import impute_table
+
+    columns, rows = _table_contents(inputNode)
+    if not columns:
+        raise InputError(f"the table '{inputNode.GetName()}' has no columns")
+    columns, rows = impute_table(columns, rows, model, forecast, [] if missing == "auto" else missing)
+    steps.check_cancel()
+    if outputNode is None:
+        outputNode = scene.AddNewNodeByClass("vtkMRMLTableNode", f"{inputNode.GetName()} imputed")
+    outputNode.RemoveAllColumns()
+    for number, name in enumerate(columns):
+        numeric = name != "imputed" and name.strip().upper() != "ID"
+        array = vtk.vtkDoubleArray() if numeric else vtk.vtkStringArray()
+        array.SetName(name)
+        for row in rows:
+            array.InsertNextValue(float(row[number]) if numeric else row[number])
+        outputNode.AddColumn(array)
+    steps.report(1.0, "table imputed")
+    return outputNode

@@ -1,0 +1,84 @@
+"""Missing frames of a 4-D series (and forecast frames) by imputing low-dimensional features.
+
+Frames are flattened; the observed frames give a mean frame and principal components (SVD, at
+most observed − 1 of them). Each component's coefficient is a time series, imputed by the
+sequence models (standardised per component) and the frames rebuilt from the coefficients.
+Linear regression is done per voxel over the observed frames (the baseline). Observed frames are
+returned unchanged. Blank frames (mean |value| below 2 % of the median frame) are missing for
+``missing='auto'``.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+
+from ..errors import InputError
+from ..progress import Steps
+from ..volume import Volume, cast_to_dtype
+from .sequences import SequenceModel, impute_series
+
+
+def blank_frames(frames: Sequence[Volume]) -> List[int]:
+    levels = np.array([np.abs(f.array.astype(np.float32)).mean() for f in frames])
+    if not np.any(levels > 0):
+        return list(range(len(frames)))
+    return [n for n, level in enumerate(levels) if level < 0.02 * np.median(levels[levels > 0])]
+
+
+def impute_frames(frames: Sequence[Volume], model, missing: Union[str, Sequence[int]] = "auto",
+                  forecast: int = 0, times: Optional[Sequence[float]] = None, network=None,
+                  steps: Optional[Steps] = None) -> List[Volume]:
+    """Frames with the missing ones imputed, followed by ``forecast`` predicted frames.
+
+    Raises:
+        InputError: a single frame (a 3-D volume), frames of different geometry, fewer than two
+            observed frames, missing indices out of range.
+    """
+    steps = steps or Steps()
+    if len(frames) < 2:
+        raise InputError("impute-sequence needs a 4-D series (several frames); this is a single 3-D volume")
+    first = frames[0]
+    if not all(first.has_same_geometry(f) for f in frames[1:]):
+        raise InputError("every frame of the series must have the same shape and geometry")
+    missing = blank_frames(frames) if missing == "auto" else sorted(set(int(m) for m in missing))
+    if any(not 0 <= m < len(frames) for m in missing):
+        raise InputError(f"missing frame(s) outside 0…{len(frames) - 1}: {missing}")
+    observed = [n for n in range(len(frames)) if n not in missing]
+    if len(observed) < 2:
+        raise InputError(f"only {len(observed)} frame(s) observed: at least 2 are needed")
+    if forecast < 0:
+        raise InputError(f"--forecast must be ≥ 0, got {forecast}")
+    times = np.arange(len(frames), dtype=float) if times is None else np.asarray(times, float)
+    interval = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    all_times = np.concatenate([times, times[-1] + interval * np.arange(1, forecast + 1)])
+    data = np.stack([frames[n].array.reshape(-1).astype(np.float64) for n in observed])
+    steps.report(0.1, "imputing frames")
+    model = SequenceModel(model)
+    wanted = missing + list(range(len(frames), len(frames) + forecast))
+    if model == SequenceModel.LINEAR:
+        design = np.stack([times[observed], np.ones(len(observed))], 1)
+        coefficients, *_ = np.linalg.lstsq(design, data, rcond=None)
+        estimates = np.stack([all_times[wanted], np.ones(len(wanted))], 1) @ coefficients
+    else:
+        mean = data.mean(0)
+        left, strengths, basis = np.linalg.svd(data - mean, full_matrices=False)
+        keep = strengths > 1e-9 * max(strengths[0], 1e-30)
+        scores = left[:, keep] * strengths[keep]
+        series = []
+        for component in range(scores.shape[1]):
+            values = np.full(len(frames), np.nan)
+            values[observed] = scores[:, component]
+            spread = scores[:, component].std() or 1.0
+            series.append((times, values / spread, spread))
+        filled = impute_series([(t, v) for t, v, _ in series], model, forecast, network, interval)
+        coefficients = np.stack([f[1] * s for f, (_, _, s) in zip(filled, series)], 1) if series else \
+            np.zeros((len(all_times), 0))
+        estimates = mean + coefficients[wanted] @ basis[keep]
+    steps.report(0.9, "writing frames")
+    output = [f.copy() for f in frames] + [None] * forecast
+    for row, n in enumerate(wanted):
+        output[n] = first.with_array(cast_to_dtype(estimates[row].reshape(first.shape), first.array.dtype))
+    return output
+
+

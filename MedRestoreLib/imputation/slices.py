@@ -1,0 +1,168 @@
+"""Missing and thick slices → a thin-slice volume on the full grid.
+
+Example:
+    >>> from MedRestoreLib.imputation.slices import SliceImputeOptions, impute_slices
+    >>> result = impute_slices(read_volume("thick.nrrd"), SliceImputeOptions(factor=4))
+    >>> result.volume.spacing        # slice spacing divided by 4, origin per layout.py
+    >>> result.filled                # (L,) bool: thin slices that were computed
+
+The slice axis is the volume's k axis (array axis 0). See :mod:`.layout` for the thin grid's
+geometry of thick and sampled slices.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import List, Optional, Union
+
+import numpy as np
+
+from ..errors import InputError
+from ..metrics import intensity_window
+from ..progress import CancelCallback, ProgressCallback, Steps
+from ..volume import Volume, cast_to_dtype
+from .layout import Acquisition, Layout, factor_layout, gap_layout, thin_volume_geometry
+from .missing import find_missing_slices
+
+
+class SliceModel(str, Enum):
+    LSTM = "lstm"
+    SRN = "srn"
+    LINEAR = "linear"
+    CUBIC = "cubic"
+    GMM = "gmm"  # Gaussian-mixture patch imputation (Dalca et al. 2019), the existing system
+
+
+#: The default: the model with the best measured PSNR on the development volumes (README).
+DEFAULT_SLICE_MODEL = SliceModel.LSTM
+
+
+@dataclass
+class SliceImputeOptions:
+    """Args:
+        model: :class:`SliceModel`.
+        factor: thick or sampled slices every ``factor`` thin slices (exclusive with ``missing``).
+        missing: 'auto' (blank or corrupted slices found) or a list of 0-based slice indices
+            of a volume already on its thin grid.
+        acquisition: how ``factor`` slices were made: 'thick' (slab averages) or 'sampled'.
+        device: 'auto', 'cpu' or 'cuda' for the recurrent models.
+    """
+
+    model: SliceModel = DEFAULT_SLICE_MODEL
+    factor: Optional[int] = None
+    missing: Union[None, str, List[int]] = None
+    acquisition: Acquisition = Acquisition.THICK
+    device: str = "auto"
+
+    def validate(self) -> None:
+        try:
+            self.model = SliceModel(self.model)
+            self.acquisition = Acquisition(self.acquisition)
+        except ValueError as error:
+            raise InputError(str(error)) from None
+        if (self.factor is None) == (self.missing is None):
+            raise InputError("give either a factor or the missing slices (auto or a list)")
+        if self.factor is not None and (int(self.factor) != self.factor or self.factor < 2):
+            raise InputError(f"factor must be an integer ≥ 2, got {self.factor}")
+        if isinstance(self.missing, str) and self.missing != "auto":
+            raise InputError(f"missing must be 'auto' or a list of slice indices, got '{self.missing}'")
+
+    def to_dict(self):
+        values = asdict(self)
+        values.update(model=SliceModel(self.model).value, acquisition=Acquisition(self.acquisition).value)
+        return values
+
+
+@dataclass
+class SliceImputeResult:
+    volume: Volume
+    filled: np.ndarray  # (L,) bool, thin slices computed (not acquired exactly)
+    layout: Layout
+
+
+def parse_missing(text: str) -> Union[str, List[int]]:
+    """'auto' or a comma-separated list of indices and ranges ('3,7,10-12')."""
+    if text.strip() == "auto":
+        return "auto"
+    indices = []
+    try:
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            if "-" in part[1:]:
+                first, last = part.split("-", 1)
+                indices += list(range(int(first), int(last) + 1))
+            else:
+                indices.append(int(part))
+    except ValueError:
+        raise InputError(f"--missing must be 'auto' or indices like 3,7,10-12; got '{text}'") from None
+    if not indices:
+        raise InputError("--missing lists no slice")
+    return indices
+
+
+def impute_slices(volume: Volume, options: Optional[SliceImputeOptions] = None,
+                  progress: Optional[ProgressCallback] = None,
+                  cancel: Optional[CancelCallback] = None) -> SliceImputeResult:
+    """Thin-slice volume from thick, sampled or gapped slices (see the module docstring).
+
+    Raises:
+        InputError: one slice, all slices missing, bad options, a label map.
+    """
+    options = options or SliceImputeOptions(factor=2)
+    options.validate()
+    steps = Steps(progress, cancel)
+    array = volume.array
+    if volume.kind.value != "intensity":
+        raise InputError("slice imputation needs an intensity image, not a label map")
+    if options.factor is not None:
+        layout = factor_layout(array.shape[0], int(options.factor), options.acquisition)
+        acquired, geometry = array, thin_volume_geometry(volume, int(options.factor), options.acquisition)
+    else:
+        missing = find_missing_slices(array) if options.missing == "auto" else options.missing
+        layout = gap_layout(array.shape[0], missing)
+        acquired, geometry = array[layout.exact], volume.ijk_to_ras
+    if not np.all(np.isfinite(acquired)):
+        raise InputError("the volume has NaN or infinite voxels")
+    steps.report(0.0, f"imputing slices ({SliceModel(options.model).value})")
+    filled = ~layout.observed
+    if layout.length == array.shape[0] and not filled.any():
+        return SliceImputeResult(volume.copy(), filled, layout)
+    if np.ptp(acquired) == 0:
+        thin = np.full((layout.length,) + acquired.shape[1:], acquired.flat[0], np.float32)
+    else:
+        low, high = intensity_window(acquired) if np.any(acquired != 0) else (0.0, 1.0)
+        if not high > low:
+            low, high = float(acquired.min()), float(acquired.max())
+        scaled = ((acquired.astype(np.float32) - low) / (high - low)).astype(np.float32)
+        thin = run_model(scaled, layout, options, steps.sub(0.02, 0.98)) * (high - low) + low
+    output = cast_to_dtype(thin, array.dtype)
+    exact = layout.exact >= 0
+    output[layout.exact[exact]] = acquired[exact]  # acquired slices stay bit-identical
+    steps.report(1.0, "slices imputed")
+    return SliceImputeResult(Volume(output, geometry, volume.kind), filled, layout)
+
+
+def run_model(acquired: np.ndarray, layout: Layout, options: SliceImputeOptions, steps: Steps,
+              network=None) -> np.ndarray:
+    """Thin volume (normalised) by the chosen model; ``network`` overrides the shipped one."""
+    from .interpolation import interpolate
+
+    model = SliceModel(options.model)
+    if model in (SliceModel.LINEAR, SliceModel.CUBIC):
+        return interpolate(acquired, layout, cubic=model == SliceModel.CUBIC)
+    if model == SliceModel.GMM:
+        from .gmm import impute_gmm
+
+        return impute_gmm(acquired, layout, steps=steps)
+    from ..devices import resolve_device
+    from .recurrent import impute_recurrent
+
+    if network is None:
+        network = load_slice_network(model.value)
+    return impute_recurrent(network, acquired, layout, steps, resolve_device(options.device))
+
+
+def load_slice_network(cell: str):
+    from .slice_net import build
+    from .weights import load_model, shipped_folder
+
+    return load_model(shipped_folder("slices", cell), build)[0]

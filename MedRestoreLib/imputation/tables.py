@@ -1,0 +1,150 @@
+"""Blank cells of a longitudinal table: one row per visit, one column per measurement, optional
+``ID`` (subject) and ``TIME`` columns (names matched case-insensitively).
+
+Each measurement is imputed per subject along time (visit order = ``TIME``, else row order),
+standardised over the whole column so one network serves every column. Rows and columns keep
+their order; observed cells keep their text. An extra last column ``imputed`` marks what was
+computed: the names of the imputed columns of a row joined by ``;`` (empty when none), or
+``forecast`` on the rows appended by ``forecast`` (after all input rows, subject by subject, each
+one typical interval after the subject's last visit). A subject with no observed value in a
+column gets the column's mean there.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import List, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import InputError
+from .sequences import SequenceModel, impute_series, typical_interval
+
+MISSING_TEXT = {"", "na", "nan", "n/a", "none", "null"}
+MARK_COLUMN = "imputed"
+
+
+def _column(columns: Sequence[str], name: str):
+    matches = [n for n, c in enumerate(columns) if c.strip().upper() == name]
+    return matches[0] if matches else None
+
+
+def parse_number(text: str, column: str, row: int) -> float:
+    if text.strip().lower() in MISSING_TEXT:
+        return np.nan
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"column '{column}' is not numeric: '{text[:40]}' in data row {row + 1}") from None
+    if not np.isfinite(value):
+        raise InputError(f"column '{column}' has a non-finite value in data row {row + 1}")
+    return value
+
+
+def _format(value: float) -> str:
+    return f"{value:.7g}"
+
+
+def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int = 0,
+                 missing_rows: Sequence[int] = (), network=None) -> Tuple[List[str], List[List[str]]]:
+    """The table with its blank measurement cells filled and ``forecast`` rows per subject.
+
+    Args:
+        columns: header names; rows: cell texts (row lengths must match the header).
+        model: :class:`SequenceModel`. missing_rows: 0-based data rows whose measurements are
+            treated as blank (to re-impute a visit).
+
+    Raises:
+        InputError: no measurement column, a non-numeric cell, a column without any observed
+            value, a blank or non-numeric TIME, a ragged row.
+    """
+    if not rows:
+        raise InputError("the table has no data rows")
+    for number, row in enumerate(rows):
+        if len(row) != len(columns):
+            raise InputError(f"data row {number + 1} has {len(row)} cells, the header {len(columns)}")
+    id_column, time_column = _column(columns, "ID"), _column(columns, "TIME")
+    measured = [n for n in range(len(columns)) if n not in (id_column, time_column)]
+    if not measured:
+        raise InputError("the table has no measurement column (only ID/TIME)")
+    values = np.array([[parse_number(row[c], columns[c], r) for c in measured] for r, row in enumerate(rows)])
+    for r in missing_rows:
+        if not 0 <= r < len(rows):
+            raise InputError(f"--missing row {r} outside 0…{len(rows) - 1}")
+        values[r] = np.nan
+    empty = [columns[c] for n, c in enumerate(measured) if np.isnan(values[:, n]).all()]
+    if empty:
+        raise InputError(f"column '{empty[0]}' has no observed value")
+    subjects = {}
+    for r, row in enumerate(rows):
+        subjects.setdefault(row[id_column] if id_column is not None else "", []).append(r)
+    times = np.zeros(len(rows))
+    for members in subjects.values():
+        for position, r in enumerate(members):
+            if time_column is None:
+                times[r] = position
+            else:
+                times[r] = parse_number(rows[r][time_column], columns[time_column], r)
+                if np.isnan(times[r]):
+                    raise InputError(f"TIME is blank in data row {r + 1}")
+    orders = {name: sorted(members, key=lambda r: times[r]) for name, members in subjects.items()}
+    interval = typical_interval([(times[o], None) for o in orders.values()])
+    mean, scale = np.nanmean(values, 0), np.nanstd(values, 0)
+    scale[scale == 0] = 1.0
+    standard = (values - mean) / scale
+    filled = standard.copy()
+    future = {name: np.zeros((forecast, len(measured))) for name in orders}
+    for n in range(len(measured)):
+        names = [name for name, o in orders.items() if not np.isnan(standard[o, n]).all()]
+        series = [(times[orders[name]], standard[orders[name], n]) for name in names]
+        results = impute_series(series, SequenceModel(model), forecast, network, interval)
+        for name, (_, result) in zip(names, results):
+            filled[orders[name], n] = result[:len(orders[name])]
+            future[name][:, n] = result[len(orders[name]):]
+        for name in set(orders) - set(names):  # no observed value for this subject: column mean
+            filled[orders[name], n] = 0.0
+    filled = filled * scale + mean
+    output = []
+    for r, row in enumerate(rows):
+        cells, marks = list(row), []
+        for n, c in enumerate(measured):
+            if np.isnan(values[r, n]):
+                cells[c] = _format(filled[r, n])
+                marks.append(columns[c])
+        output.append(cells + [";".join(marks)])
+    for name, order in orders.items():
+        last = times[order[-1]]
+        for step in range(forecast):
+            cells = [""] * len(columns)
+            if id_column is not None:
+                cells[id_column] = name
+            if time_column is not None:
+                cells[time_column] = _format(last + interval * (step + 1))
+            for n, c in enumerate(measured):
+                cells[c] = _format(future[name][step, n] * scale[n] + mean[n])
+            output.append(cells + ["forecast"])
+    return list(columns) + [MARK_COLUMN], output
+
+
+def read_table(path) -> Tuple[List[str], List[List[str]]]:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InputError(f"{path}: cannot be read as CSV ({error})") from None
+    if not rows:
+        raise InputError(f"{path}: the table is empty")
+    return rows[0], rows[1:]
+
+
+def write_table(columns: List[str], rows: List[List[str]], path) -> None:
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.partial")
+    with open(temporary, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    temporary.replace(path)
