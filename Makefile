@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test data clean
+.PHONY: venv demo test data figures clean
 
 venv: $(STAMP)
 
@@ -20,6 +20,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q Testing
+
+# The README's pictures and the Sample Data thumbnail, rendered with VTK offscreen from a real
+# blind restore of the "MedRestore damaged brain MRI" sample.
+figures: $(STAMP)
+	$(PY) -m MedRestoreLib.figures --out MedRestore/Resources/Screenshots
 
 # Training and development data (Colin27, atlases, MNI152) into a cache outside git.
 data: $(STAMP)

@@ -27,15 +27,21 @@ def cache_folder() -> Path:
     return Path(os.environ.get("MEDRESTORE_CACHE") or Path.home() / ".cache" / "medrestore")
 
 
+def sample_paths(folder: Optional[Path] = None, seed: int = SEED) -> Tuple[Path, Path]:
+    """Where the damaged sample and its true defect mask are (or will be) kept."""
+    folder = Path(folder) if folder is not None else cache_folder()
+    return (folder / f"mni152_t1_2mm_{KIND}_seed{seed}.nrrd",
+            folder / f"mni152_t1_2mm_{KIND}_seed{seed}_defects.nrrd")
+
+
 def damaged_sample_files(folder: Optional[Path] = None, seed: int = SEED) -> Tuple[Path, Path]:
     """Paths of the damaged sample and its true defect mask, made when missing.
 
     Writes are atomic (``write_volume``), so two Slicer sessions making it at once, or one
     interrupted, never leave a half-written file that a later load would take for the sample.
     """
-    folder = Path(folder) if folder is not None else cache_folder()
-    damaged_path = folder / f"mni152_t1_2mm_{KIND}_seed{seed}.nrrd"
-    truth_path = folder / f"mni152_t1_2mm_{KIND}_seed{seed}_defects.nrrd"
+    damaged_path, truth_path = sample_paths(folder, seed)
+    folder = damaged_path.parent
     if damaged_path.is_file() and truth_path.is_file():
         return damaged_path, truth_path
     from .defects import corrupt

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import py_compile
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,12 +15,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE_PATH = ROOT / "MedRestore" / "MedRestore.py"
+GUI_DIR = ROOT / "MedRestore" / "MedRestoreGui"
 UI_PATH = ROOT / "MedRestore" / "Resources" / "UI" / "MedRestore.ui"
 SOURCE_FILES = sorted(
     p for folder in (ROOT / "MedRestore", ROOT / "MedRestoreLib") for p in folder.rglob("*.py")
     if "__pycache__" not in p.parts
 )
-MRML_WIDGETS = {"qMRMLNodeComboBox"}
+MRML_WIDGETS = {"qMRMLNodeComboBox", "qMRMLTableView"}
+QT_WIDGETS = {"QWidget", "QLabel", "QComboBox", "QPushButton", "QProgressBar", "QSpinBox", "QLineEdit",
+              "QCheckBox", "QPlainTextEdit"}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -44,14 +48,27 @@ def parameter_node_fields(path: Path = MODULE_PATH) -> dict[str, ast.AnnAssign]:
 
 
 def module_constants(path: Path = MODULE_PATH) -> dict[str, object]:
-    """Module-level ``NAME = literal`` assignments, so Choice(NAME) can be resolved."""
+    """Module-level ``NAME = ...`` assignments, so Choice(NAME) can be resolved.
+
+    Literals are read as they are; the choice lists built from the engine's enums
+    (``[m.value for m in FillMethod]``) are evaluated with those enums, as Slicer would.
+    """
+    from MedRestoreLib import background_run, options
+
+    namespace = {"FillMethod": options.FillMethod, "DetectorMethod": options.DetectorMethod,
+                 "Device": options.Device, "_SLICE_MODELS": background_run.SLICE_MODELS,
+                 "_SEQUENCE_MODELS": background_run.SEQUENCE_MODELS}
     constants = {}
     for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             try:
                 constants[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
-                pass
+                try:
+                    constants[node.targets[0].id] = eval(compile(ast.Expression(node.value), str(path), "eval"),
+                                                         dict(namespace))
+                except (NameError, TypeError, AttributeError):
+                    pass
     return constants
 
 
@@ -67,13 +84,43 @@ def choice_values(field: ast.AnnAssign) -> list | None:
 
 
 def base_type(field: ast.AnnAssign) -> str:
-    """The annotated type's name: ``Annotated[str, ...]`` gives str."""
+    """The annotated type's name: ``Annotated[str, ...]`` gives str, ``Union[...]`` Union."""
     annotation = field.annotation
     if isinstance(annotation, ast.Subscript) and decorator_name(annotation.value) == "Annotated":
         inner = annotation.slice
         inner = getattr(inner, "value", inner)  # Python 3.8 wraps it in ast.Index
         annotation = inner.elts[0] if isinstance(inner, ast.Tuple) else inner
+    if isinstance(annotation, ast.Subscript):
+        return decorator_name(annotation.value)
     return decorator_name(annotation)
+
+
+def node_classes(field: ast.AnnAssign) -> list[str]:
+    """MRML classes a node field takes: [X] for X, the members of Union[X, Y, None]."""
+    if base_type(field) != "Union":
+        return [base_type(field)]
+    inner = getattr(field.annotation.slice, "value", field.annotation.slice)
+    return [decorator_name(e) for e in inner.elts if decorator_name(e) not in ("", "None")]
+
+
+def within_range(field: ast.AnnAssign):
+    """(minimum, maximum) of ``WithinRange(a, b)`` in the annotation, else None."""
+    for node in ast.walk(field.annotation):
+        if isinstance(node, ast.Call) and decorator_name(node) == "WithinRange":
+            return tuple(ast.literal_eval(a) for a in node.args)
+    return None
+
+
+def widget_number(widget: ET.Element, name: str):
+    for prop in widget.findall("property"):
+        if prop.get("name") == name:
+            return int(prop.findtext("number"))
+    return None
+
+
+def gui_sources() -> str:
+    """The panel's code: the module file and its Qt helpers."""
+    return "\n".join(p.read_text() for p in [MODULE_PATH] + sorted(GUI_DIR.glob("*.py")))
 
 
 def ui_parameter_widgets(path: Path = UI_PATH) -> dict[str, ET.Element]:
@@ -137,7 +184,9 @@ def union_annotations_evaluated_at_runtime(tree: ast.Module) -> list[int]:
 
 def test_parameter_node_has_the_documented_fields():
     assert list(parameter_node_fields()) == [
-        "inputVolume", "knownMask", "outputVolume", "fillMethod", "detector", "device"]
+        "inputVolume", "knownMask", "outputVolume", "fillMethod", "detector", "device",
+        "imputeSlicesInput", "sliceFactor", "sliceMissing", "sliceModel",
+        "imputeSequenceInput", "sequenceMissing", "sequenceModel", "forecast"]
 
 
 def test_every_ui_parameter_name_is_a_parameter_node_field():
@@ -151,15 +200,37 @@ def test_every_parameter_node_field_has_a_widget():
 
 
 def test_widget_kinds_fit_the_field_types():
+    # The pairs parameterNodeWrapper connects (slicer/parameterNodeWrapper/guiConnectors.py).
     widgets = ui_parameter_widgets()
     for name, field in parameter_node_fields().items():
         kind = base_type(field)
         widget = widgets[name]
-        if kind.startswith("vtkMRML"):
+        if kind.startswith("vtkMRML") or kind == "Union":
             assert widget.get("class") == "qMRMLNodeComboBox", name
-            assert node_types(widget) == [kind], name
-        else:
+            assert node_types(widget) == node_classes(field), name
+        elif choice_values(field) is not None:
             assert widget.get("class") == "QComboBox", name
+        elif kind == "int":
+            assert widget.get("class") == "QSpinBox", name
+        else:
+            assert (kind, widget.get("class")) == ("str", "QLineEdit"), name
+
+
+def test_spin_boxes_allow_the_field_range_and_defaults_lie_inside():
+    widgets = ui_parameter_widgets()
+    for name, field in parameter_node_fields().items():
+        if base_type(field) != "int":
+            continue
+        low, high = within_range(field)
+        assert (widget_number(widgets[name], "minimum"), widget_number(widgets[name], "maximum")) == (low, high)
+        assert low <= ast.literal_eval(field.value) <= high, name
+
+
+def test_optional_node_fields_allow_none_in_their_combo_box():
+    widgets = ui_parameter_widgets()
+    for name in ("knownMask", "outputVolume", "imputeSlicesInput", "imputeSequenceInput"):
+        none = [p for p in widgets[name].findall("property") if p.get("name") == "noneEnabled"]
+        assert none and none[0].findtext("bool") == "true", name
 
 
 def test_mrml_widgets_get_the_scene_and_are_declared():
@@ -174,15 +245,36 @@ def test_mrml_widgets_get_the_scene_and_are_declared():
     assert mrml and mrml <= connected, f"not given the scene: {sorted(mrml - connected)}"
     used = {w.get("class") for w in root.iter("widget")}
     declared = {c.findtext("class") for c in root.iter("customwidget")}
-    assert used - {"QWidget", "QLabel", "QComboBox", "QPushButton", "QProgressBar"} <= declared
+    assert used - QT_WIDGETS <= declared
 
 
-def test_ui_has_the_controls_the_widget_uses():
+PANEL_CONTROLS = ("applyButton", "progressBar", "statusLabel", "logTextEdit", "deviceInfoLabel",
+                  "beforeAfterButton", "showProbabilityCheckBox", "reportTableView",
+                  "imputeSlicesButton", "imputeSequenceButton", "advancedCollapsibleButton")
+
+
+def test_ui_has_the_controls_the_panel_code_uses():
     names = {w.get("name") for w in ET.parse(UI_PATH).iter("widget")}
-    assert {"applyButton", "cancelButton", "progressBar", "statusLabel"} <= names
+    assert set(PANEL_CONTROLS) <= names
+    used = set(re.findall(r"\bui\.(\w+)", gui_sources()))
+    assert set(PANEL_CONTROLS) <= used
+    assert used <= names, f"the panel code uses widgets the .ui lacks: {sorted(used - names)}"
+
+
+def test_apply_turns_into_cancel_and_there_is_no_separate_cancel_button():
+    names = {w.get("name") for w in ET.parse(UI_PATH).iter("widget")}
+    assert "cancelButton" not in names
     source = MODULE_PATH.read_text()
-    for name in ("applyButton", "cancelButton", "progressBar", "statusLabel"):
-        assert f"self.ui.{name}" in source, name
+    assert '"Cancel" if running else "Apply"' in source and "self.runPanel.cancel()" in source
+
+
+def test_the_panel_runs_the_cli_in_a_child_process_not_in_slicer():
+    # Apply must go through the background runner; calling the logic's restore() in the
+    # widget would freeze Slicer for the whole run.
+    source = MODULE_PATH.read_text()
+    assert "prepare_restore(" in source and ".restore(" not in source.split("class MedRestoreWidget")[1]
+    runner = (GUI_DIR / "process_runner.py").read_text()
+    assert "blocking=False" in runner and "qt.QProcess()" in runner and "stop_process_tree" in runner
 
 
 # ----------------------------------------------------------------------------- (b) compiles on 3.9
@@ -211,21 +303,33 @@ def test_python_3_9_checks_can_fail():
 
 # ----------------------------------------------------------------------------- (c) choices ↔ items
 
-@pytest.mark.parametrize("name", ["fillMethod", "detector", "device"])
-def test_choices_match_combo_box_items(name):
+CHOICE_FIELDS = ["fillMethod", "detector", "device", "sliceModel", "sequenceModel"]
+
+
+@pytest.mark.parametrize("name", CHOICE_FIELDS)
+def test_choice_combo_boxes_are_filled_from_the_choices_only(name):
+    # parameterNodeWrapper clears a Choice combo box and adds the choices, so items typed into
+    # the .ui would only go stale when the engine gains a method.
     field = parameter_node_fields()[name]
     choices = choice_values(field)
     assert choices, f"{name} needs Annotated[str, Choice([...])]"
-    assert combo_items(ui_parameter_widgets()[name]) == choices
+    assert combo_items(ui_parameter_widgets()[name]) == []
     assert ast.literal_eval(field.value) in choices, f"default of {name} is not one of its choices"
 
 
-def test_documented_choices():
+def test_choices_come_from_the_engine():
+    from MedRestoreLib.background_run import SEQUENCE_MODELS, SLICE_MODELS
+    from MedRestoreLib.options import DetectorMethod, Device, FillMethod
+
     fields = parameter_node_fields()
-    assert choice_values(fields["fillMethod"]) == [
-        "biharmonic3d", "biharmonic2d", "adjacent-slices", "neighbour-median", "telea"]
+    assert choice_values(fields["fillMethod"]) == [m.value for m in FillMethod]  # "gan" included once added
+    assert {"biharmonic3d", "biharmonic2d", "adjacent-slices", "neighbour-median", "telea"} <= \
+        set(choice_values(fields["fillMethod"]))
     assert ast.literal_eval(fields["fillMethod"].value) == "biharmonic3d"
-    assert choice_values(fields["device"]) == ["auto", "cpu", "cuda"]
+    assert choice_values(fields["detector"]) == [m.value for m in DetectorMethod]
+    assert choice_values(fields["device"]) == [d.value for d in Device] == ["auto", "cpu", "cuda"]
+    assert choice_values(fields["sliceModel"]) == list(SLICE_MODELS) == ["lstm", "srn", "linear", "cubic", "gmm"]
+    assert choice_values(fields["sequenceModel"]) == list(SEQUENCE_MODELS) == ["lstm", "srn", "linear"]
 
 
 def test_choices_are_accepted_by_the_engine_options():

@@ -1,0 +1,130 @@
+"""Runs one child process without blocking Slicer: its output lines and its end come back on
+the main thread as callbacks, and ``cancel()`` ends its whole process tree.
+
+Slicer 5.12+ has ``slicer.util.launchConsoleProcess(..., blocking=False, logCallback=...,
+completedCallback=...)`` (a reader thread and a QTimer poll); older Slicer gets a ``qt.QProcess``
+with its signals. Either way stdout and stderr arrive merged, one line per callback; the
+MedRestore CLI writes its ``--progress json`` lines on stderr.
+"""
+import inspect
+import logging
+import os
+import threading
+
+import qt
+import slicer
+
+from MedRestoreLib.process_tree import stop_process_tree
+
+CANCEL_GRACE_S = 1.5  # SIGTERM first (the CLI removes partial outputs), then kill what remains
+
+
+def _hasNonBlockingLaunch():
+    launch = getattr(slicer.util, "launchConsoleProcess", None)
+    if launch is None:
+        return False
+    try:
+        return "blocking" in inspect.signature(launch).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class ChildProcessRunner:
+    """One child process at a time.
+
+    Args:
+        lineCallback: ``lineCallback(line)`` for every output line, on the main thread.
+        finishedCallback: ``finishedCallback(exitCode)`` once, on the main thread.
+    """
+
+    def __init__(self, lineCallback, finishedCallback):
+        self.lineCallback = lineCallback
+        self.finishedCallback = finishedCallback
+        self._popen = None
+        self._qprocess = None
+        self._buffer = ""
+        self._finished = True
+
+    def isRunning(self):
+        return not self._finished
+
+    def start(self, command, environment):
+        """Start ``command`` (a list) with ``environment`` (a dict of the whole environment)."""
+        if self.isRunning():
+            raise RuntimeError("a MedRestore run is already in progress")
+        self._finished = False
+        if _hasNonBlockingLaunch():
+            changed = {key: value for key, value in environment.items() if os.environ.get(key) != value}
+            parameters = inspect.signature(slicer.util.launchConsoleProcess).parameters
+            options = dict(useStartupEnvironment=False, blocking=False,
+                           logCallback=self.lineCallback, completedCallback=self._onCompleted)
+            if "updateEnvironment" in parameters:
+                options["updateEnvironment"] = changed
+            else:  # no way to pass the environment: set it for this process, the child inherits it
+                os.environ.update(changed)
+            self._popen = slicer.util.launchConsoleProcess(command, **options)
+            return
+        self._startQProcess(command, environment)
+
+    def _startQProcess(self, command, environment):
+        process = qt.QProcess()
+        processEnvironment = qt.QProcessEnvironment()
+        for key, value in environment.items():
+            processEnvironment.insert(key, value)
+        process.setProcessEnvironment(processEnvironment)
+        process.setProcessChannelMode(qt.QProcess.MergedChannels)
+        process.connect("readyReadStandardOutput()", self._onQProcessOutput)
+        process.connect("finished(int,QProcess::ExitStatus)", self._onQProcessFinished)
+        process.connect("errorOccurred(QProcess::ProcessError)", self._onQProcessError)
+        self._qprocess = process
+        process.start(command[0], command[1:])
+
+    def _onQProcessOutput(self):
+        data = self._qprocess.readAllStandardOutput()
+        self._buffer += bytes(data.data() if hasattr(data, "data") else data).decode("utf-8", "replace")
+        *lines, self._buffer = self._buffer.split("\n")
+        for line in lines:
+            self.lineCallback(line)
+
+    def _onQProcessFinished(self, exitCode, exitStatus):
+        self._onQProcessOutput()
+        if self._buffer:
+            self.lineCallback(self._buffer)
+            self._buffer = ""
+        crashed = exitStatus == qt.QProcess.CrashExit
+        self._onCompleted(-1 if crashed and exitCode == 0 else exitCode)
+
+    def _onQProcessError(self, error):
+        if error == qt.QProcess.FailedToStart:
+            self.lineCallback(f"could not start {self._qprocess.program()}")
+            self._onCompleted(-1)
+
+    def _onCompleted(self, exitCode):
+        if self._finished:
+            return
+        self._finished = True
+        self._popen = None
+        self._qprocess = None
+        self.finishedCallback(int(exitCode))
+
+    def pid(self):
+        if self._popen is not None:
+            return self._popen.pid
+        if self._qprocess is not None:
+            return int(self._qprocess.processId())
+        return None
+
+    def cancel(self):
+        """End the child's process tree; the finished callback follows as usual."""
+        pid = self.pid()
+        if pid is None or not self.isRunning():
+            return
+        # In a thread: the grace period must not freeze the panel.
+        threading.Thread(target=self._stop, args=(pid,), daemon=True).start()
+
+    @staticmethod
+    def _stop(pid):
+        try:
+            stop_process_tree(pid, grace_s=CANCEL_GRACE_S)
+        except Exception:
+            logging.exception("MedRestore: could not stop process %s", pid)
