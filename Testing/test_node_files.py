@@ -186,3 +186,22 @@ def test_impute_sequence_run_takes_a_table_or_a_sequence(mrml_scene, tmp_path):
         assert len(read_series(run.path("input.nrrd"))) == 3
     finally:
         run.cleanup()
+
+
+def test_impute_sequence_fills_a_blank_frame_of_a_sequence(mrml_scene):
+    if not cli_has("impute-sequence"):
+        pytest.skip("impute-sequence is not in the CLI yet")
+    sequence = make_sequence(mrml_scene, frames=3)
+    blank = sequence.GetNthDataNode(1)
+    MedRestoreLogic.updateNodeFromVolume(blank, _volume(np.zeros_like(phantom(1))))
+    run = prepare_impute_sequence(sequence, model="linear", device="cpu")
+    try:
+        status, monitor = run_child(run)
+        assert status == 0, monitor.full_log()
+        imputed = run.collect(run)
+    finally:
+        run.cleanup()
+    assert imputed.GetNumberOfDataNodes() == 3 and imputed.GetName() == "series imputed"
+    middle = slicer.util.arrayFromVolume(imputed.GetNthDataNode(1)).astype(float)
+    expected = (phantom(0).astype(float) + phantom(2)) / 2
+    assert np.abs(middle - expected).mean() < 0.05 * np.abs(expected).mean()
