@@ -245,3 +245,59 @@ def test_licence_is_apache_2():
     text = (ROOT / "LICENSE").read_text()
     assert "Apache License" in text and "Version 2.0, January 2004" in text
     assert "END OF TERMS AND CONDITIONS" in text
+
+
+# ----------------------------------------------------------------------------- (e) the Slicer experience
+
+def repository_file(url: str, extension_metadata) -> Path:
+    """The file of this repository a raw.githubusercontent URL of the extension points at."""
+    owner_repo = extension_metadata["HOMEPAGE"][len("https://github.com/"):]
+    prefix = f"https://raw.githubusercontent.com/{owner_repo}/"
+    assert url.startswith(prefix), url
+    _, _, path = url[len(prefix):].partition("/")
+    return ROOT / path
+
+
+def test_every_screenshot_url_points_at_a_png_in_this_repository(extension_metadata):
+    urls = extension_metadata["SCREENSHOTURLS"].split()
+    assert any(url.endswith("/restore_slice_views.png") for url in urls)  # slice views with overlay
+    for url in urls:
+        path = repository_file(url, extension_metadata)
+        assert path.is_file(), url
+        width, height = png_size(path)
+        assert width >= 400 and height >= 300, url
+
+
+def test_the_sample_data_thumbnail_is_a_128_pixel_square_png_that_cmake_installs():
+    thumbnail = MODULE_DIR / "Resources" / "Icons" / "MedRestoreSample.png"
+    assert png_size(thumbnail) == (128, 128)
+    resources = cmake_sets(MODULE_DIR / "CMakeLists.txt")["MODULE_PYTHON_RESOURCES"]
+    assert "Resources/Icons/MedRestoreSample.png" in resources
+    assert "MedRestoreSample.png" in (MODULE_DIR / "MedRestore.py").read_text()
+
+
+def test_description_speaks_to_non_experts(extension_metadata):
+    description = extension_metadata["DESCRIPTION"]
+    for jargon in ("LSTM", "GAN", "DPD", "covariance", "inpaint", "CNN", "MRML"):
+        assert jargon.lower() not in description.lower(), jargon
+    assert 60 <= len(description) <= 300
+
+
+def test_torch_comes_from_the_pytorch_extension_it_depends_on(extension_metadata):
+    # requirements.txt leaves torch out (test above); the dependency makes the Extensions
+    # Manager install PyTorch, whose PyTorchUtils installs a torch that fits the GPU.
+    assert "PyTorch" in extension_metadata["DEPENDS"].split()
+    installer = (MODULE_DIR / "MedRestoreGui" / "dependencies.py").read_text()
+    assert "PyTorchUtils.PyTorchUtilsLogic()" in installer and "installTorch(askConfirmation=True" in installer
+    assert "slicer.packaging" in installer and "pip_ensure" in installer and "pip_install" in installer
+
+
+def test_the_weights_ship_inside_the_extension_so_it_works_offline():
+    text = (MODULE_DIR / "CMakeLists.txt").read_text()
+    assert "MedRestoreLib/models/*" in text
+    weights = sorted((LIB_DIR / "models").glob("*/weights.pt"))
+    assert weights and all(path.stat().st_size > 1000 for path in weights)
+    sources = "\n".join(p.read_text() for p in LIB_DIR.rglob("*.py") if "training" not in p.parts
+                        and "benchmark" not in p.parts)
+    for downloader in ("urlopen(", "requests.get(", "torch.hub.load", "hf_hub_download"):
+        assert downloader not in sources, f"the engine downloads at run time: {downloader}"
