@@ -174,6 +174,7 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.setParameterNode(None)
 
     def onSceneStartClose(self, caller, event):
+        self.runPanel.cancel()  # its results would have no scene to go to
         self.setParameterNode(None)
         self.results.clear()
 
@@ -258,7 +259,8 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._showImputedSeries)
 
     def _showRestore(self, inputNode, outputNode):
-        self._parameterNode.outputVolume = outputNode
+        if self._parameterNode:  # None when the user left the module during the run
+            self._parameterNode.outputVolume = outputNode
         self.results.show(inputNode, outputNode)
 
     def _showImputedSeries(self, output):

@@ -15,8 +15,7 @@ from MedRestoreLib.cli import build_parser  # noqa: E402
 from MedRestoreLib.errors import InputError  # noqa: E402
 from MedRestoreLib.logic import DEFECTS_REFERENCE, REPORT_REFERENCE, MedRestoreLogic  # noqa: E402
 from MedRestoreLib.node_files import (export_sequence, export_table, import_sequence, import_table,  # noqa: E402
-                                      import_volume, prepare_impute_sequence, prepare_impute_slices,
-                                      prepare_restore)
+                                      prepare_impute_sequence, prepare_impute_slices, prepare_restore)
 from MedRestoreLib.options import RestoreOptions  # noqa: E402
 from MedRestoreLib.volume import read_series, read_volume  # noqa: E402
 from Testing.test_logic import add_volume, damaged_node, known_mask, phantom  # noqa: E402
