@@ -72,7 +72,7 @@ def _check_outputs(inputs: List[Optional[str]], outputs: List[Optional[str]]) ->
 
 PROGRESS_STYLES = ("auto", "bar", "json", "none")
 # Arguments naming files a command writes: an interrupted run removes those it wrote.
-OUTPUT_ARGUMENTS = ("output", "mask_out", "prob_out", "report", "preview", "specs_out")
+OUTPUT_ARGUMENTS = ("output", "mask_out", "prob_out", "report", "preview", "specs_out", "filled_out")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
