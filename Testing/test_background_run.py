@@ -97,7 +97,21 @@ def test_bad_input_ends_with_one_clear_line(run, tmp_path):
     assert status == 2
     message = monitor.error_message(status)
     assert "missing.nrrd" in message and "\n" not in message and "Traceback" not in monitor.full_log()
+    assert monitor.finished.status == 2 and monitor.finished.message == message  # the closing JSON line
     assert not run.path("out.nrrd").exists()
+
+
+def test_every_command_takes_progress_json():
+    from MedRestoreLib.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name, parser in commands.items():
+        if name == "train":  # passes its arguments on to the training module
+            continue
+        options = {option for action in parser._actions for option in action.option_strings}
+        assert {"--progress", "--quiet", "--device"} <= options, name
+        progress = next(a for a in parser._actions if "--progress" in a.option_strings)
+        assert list(progress.choices) == ["auto", "bar", "json", "none"], name
 
 
 def test_stop_process_tree_ends_a_grandchild_that_ignores_sigterm(tmp_path):
