@@ -323,6 +323,26 @@ class MedRestoreLogic:
             table.AddColumn(array)
         return table
 
+    # --- missing slices and time points (implementation in imputation/scene.py) --------------
+
+    def imputeSlices(self, inputVolumeNode, options=None, outputNode=None,
+                     progress: Optional[ProgressCallback] = None, cancel: Optional[CancelCallback] = None):
+        """Thin-slice volume node from a thick or gapped volume node; ``options`` is a
+        :class:`MedRestoreLib.imputation.slices.SliceImputeOptions` (factor 2 when None)."""
+        from .imputation.scene import impute_slices_node
+
+        return impute_slices_node(self.scene or inputVolumeNode.GetScene(), inputVolumeNode, options,
+                                  outputNode, progress, cancel)
+
+    def imputeSequence(self, inputNode, model="lstm", missing="auto", forecast=0, outputNode=None,
+                       progress: Optional[ProgressCallback] = None, cancel: Optional[CancelCallback] = None):
+        """Imputed (and forecast) frames of a sequence node as a new sequence node, or the
+        imputed cells of a table node as a new table node (see imputation/tables.py)."""
+        from .imputation.scene import impute_sequence_node
+
+        scene = self.scene or (inputNode.GetScene() if inputNode is not None else None)
+        return impute_sequence_node(scene, inputNode, model, missing, forecast, outputNode, progress, cancel)
+
 
 def _subProgress(progress, number, count):
     if progress is None:

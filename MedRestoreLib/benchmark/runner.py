@@ -22,6 +22,7 @@ from ..pipeline import restore
 from ..progress import ProgressCallback, Steps
 from ..volume import Volume, read_volume, write_volume
 from .detection import F1_TARGETS, detection_benchmark, detection_markdown, save_detection_figure
+from .imputation import imputation_markdown, imputation_targets, run_imputation_benchmark
 from .timing import measure
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "mni152_t1_2mm.nrrd"
@@ -110,6 +111,8 @@ def run_benchmark(out: Path, quick: bool = False, seed: int = 0, device: str = "
     detection = detection_benchmark(volumes, seeds, device, steps.sub(0.0, 0.6))
     gain = blind_restore_gain(volumes, seeds, steps.sub(0.6, 0.85))
     timing = None if quick else timing_256(device)
+    imputation = run_imputation_benchmark(volumes, out, quick, seed, steps.sub(0.99, 1.0))
+    imputation["targets"] = imputation_targets(imputation)
     covariance_seconds = benchmark_column_covariance(device=device)
     steps.report(1.0, "benchmark done")
     targets = _targets(detection, gain, timing)
@@ -120,6 +123,7 @@ def run_benchmark(out: Path, quick: bool = False, seed: int = 0, device: str = "
               "detection": detection, "blind_restore": gain, "timing_256": timing,
               "column_covariance_256_slices_seconds": covariance_seconds,
               "targets": [dict(zip(("target", "goal", "measured", "verdict"), row)) for row in targets]}
+    result["imputation"] = imputation
     write_json(result, out / "benchmark.json")
     (out / "benchmark.md").write_text(_markdown(result, targets))
     return result
@@ -142,6 +146,10 @@ def _markdown(result, targets) -> str:
                                       for m, t in result["timing_256"].items()] + [""]
     lines += [f"Column covariance of 256 slices of 256×256 ({result['device']}, best of 3): "
               f"{result['column_covariance_256_slices_seconds']:.3f} s", ""]
+    lines += ["# Missing slices and time points (figure imputation.png)", "",
+              imputation_markdown(result["imputation"]), "## Imputation targets", "",
+              "| target | goal | measured | verdict |", "|---|---|---|---|"]
+    lines += [f"| {' | '.join(row)} |" for row in result["imputation"]["targets"]] + [""]
     lines += ["## Targets", "", "| target | goal | measured | verdict |", "|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in targets]
     return "\n".join(lines) + "\n"

@@ -14,13 +14,18 @@ import numpy as np
 Series = Tuple[np.ndarray, np.ndarray]
 
 
-def synthetic_series(rng: np.random.Generator, visits: int) -> Series:
-    """One known trajectory sampled at irregular visits (about one unit apart), with noise.
+def visit_times(rng: np.random.Generator, visits: int) -> np.ndarray:
+    """Irregular visit times, about one unit apart, starting at 0."""
+    return np.cumsum(np.concatenate([[0.0], rng.uniform(0.6, 1.4, visits - 1)]))
+
+
+def synthetic_series(rng: np.random.Generator, times: np.ndarray) -> Series:
+    """One known trajectory sampled at the visit ``times``, with noise.
 
     Trajectories: a logistic progression, a saturating curve, or a quadratic drift, with random
     onset, rate and amplitude — the shapes disease scores and image features follow.
     """
-    times = np.cumsum(np.concatenate([[0.0], rng.uniform(0.6, 1.4, visits - 1)]))
+    visits = len(times)
     span = times[-1] + 1.0
     kind = rng.integers(3)
     if kind == 0:
@@ -42,9 +47,9 @@ def synthetic_cohort(seed: int, subjects: int, measurements: int = 3, visits=(5,
     cohort = []
     for _ in range(subjects):
         count = int(rng.integers(visits[0], visits[1] + 1))
-        first = synthetic_series(rng, count)
-        columns = [first[1]] + [synthetic_series(rng, count)[1] for _ in range(measurements - 1)]
-        cohort.append((first[0], np.stack(columns, 1)))
+        times = visit_times(rng, count)
+        columns = [synthetic_series(rng, times)[1] for _ in range(measurements)]
+        cohort.append((times, np.stack(columns, 1)))
     return cohort
 
 

@@ -11,7 +11,8 @@ another pattern of acquired slices and the full covariance becomes identifiable 
 collection of differently sliced scans plays this role; here, as a documented simplification,
 the mixture is fitted on patches of the input volume itself). Missing voxels are filled with
 the mixture's conditional mean given the observed slices, and overlapping patches are averaged
-(quilting). numpy/scipy only.
+(quilting; only windows with acquired data at both ends are quilted, the others would
+extrapolate). numpy/scipy only.
 """
 from __future__ import annotations
 
@@ -40,11 +41,12 @@ class GmmOptions:
 
 
 def _window(layout: Layout) -> int:
+    """Thin slices per patch: three acquired slices (slabs) and the gaps between them."""
     widths = layout.slabs[:, 1] - layout.slabs[:, 0]
-    if widths.max() > 1:  # thick slices: two slabs
-        return int(min(2 * widths.max(), layout.length))
+    if widths.max() > 1:  # thick slices: three slabs
+        return int(min(3 * widths.max(), layout.length))
     gaps = np.diff(np.concatenate([[-1], layout.exact, [layout.length]])) - 1
-    return int(min(max(gaps.max(), 1) + 2, layout.length))
+    return int(min(2 * max(gaps.max(), 1) + 3, layout.length))
 
 
 def _pattern(layout: Layout, start: int, window: int) -> Tuple[tuple, np.ndarray]:
@@ -148,6 +150,8 @@ def impute_gmm(acquired: np.ndarray, layout: Layout, options: Optional[GmmOption
     rng = np.random.default_rng(options.seed)
     base = interpolate(acquired, layout, cubic=True)
     window = _window(layout)
+    if window * size * size > 300:  # keeps EM tractable for the long windows of factors 5–6
+        size = min(size, 3)
     height, width = acquired.shape[1:]
     if height < size or width < size:
         return base
@@ -179,9 +183,10 @@ def impute_gmm(acquired: np.ndarray, layout: Layout, options: Optional[GmmOption
     ys, xs = np.meshgrid(np.unique(np.r_[np.arange(0, height - size + 1, options.stride), height - size]),
                          np.unique(np.r_[np.arange(0, width - size + 1, options.stride), width - size]), indexing="ij")
     ys, xs = ys.ravel(), xs.ravel()
-    every = [(s, key, rows) for key, places in starts.items() for s, rows in places]
-    stride_k = max(1, window // 4)
-    chosen = [item for item in sorted(every) if item[0] % stride_k == 0 or item[0] == layout.length - window]
+    # Quilt only windows bracketed by acquired data at both ends: a window whose first or last
+    # rows are unobserved would extrapolate, and averaging it in degrades the bracketed estimates.
+    chosen = sorted((s, key, rows) for key, places in starts.items() for s, rows in places
+                    if key[0][0] == 0 and key[-1][1] == window)
     for number, (start, key, rows) in enumerate(chosen):
         observed = _patches(acquired, layout, start, rows, ys, xs, size)
         active = observed.max(1) > 0.02

@@ -106,7 +106,7 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
     optimiser = torch.optim.Adam(model.parameters(), lr=settings["learning_rate"])
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings["steps"])
     out.mkdir(parents=True, exist_ok=True)
-    checkpoint, step, spent = out / "checkpoint.pt", 0, 0.0
+    checkpoint, step, spent, cpu_spent = out / "checkpoint.pt", 0, 0.0, 0.0
     if resume and checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
         model.load_state_dict(state["model"])
@@ -114,8 +114,8 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
         schedule.load_state_dict(state["schedule"])
         rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])
-        step, spent = state["step"], state["seconds"]
-    started = time.time() - spent
+        step, spent, cpu_spent = state["step"], state["seconds"], state.get("cpu_seconds", 0.0)
+    started, cpu_started = time.time() - spent, time.process_time() - cpu_spent
     running = []
     while step < settings["steps"]:
         if time.time() - started > settings["max_seconds"]:
@@ -137,11 +137,12 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
             torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
                         "schedule": schedule.state_dict(), "rng": rng.bit_generator.state,
                         "torch_rng": torch.get_rng_state(), "step": step,
-                        "seconds": time.time() - started}, checkpoint)
+                        "seconds": time.time() - started,
+                        "cpu_seconds": time.process_time() - cpu_started}, checkpoint)
             print(f"step {step}/{settings['steps']} mse {np.mean(running):.6f} {time.time() - started:.0f} s",
                   flush=True)
             running = []
-    seconds = time.time() - started
+    seconds, cpu_seconds = time.time() - started, time.process_time() - cpu_started
     model.eval()
     torch.save(model.state_dict(), out / "weights.pt")
     scores = validate(model, config)
@@ -151,7 +152,8 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
     metadata = {"id": config["model"]["id"], "version": config["model"]["version"],
                 "sha256": hashlib.sha256((out / "weights.pt").read_bytes()).hexdigest(),
                 "parameters": sum(p.numel() for p in model.parameters()),
-                "training_seconds": round(seconds, 1), "steps_done": step, "device": "cpu (1 thread)",
+                "training_seconds": round(seconds, 1), "training_cpu_seconds": round(cpu_seconds, 1),
+                "steps_done": step, "device": "cpu (1 thread)",
                 "validation_mni152_2mm_psnr_missing_db": scores}
     (out / "metadata.json").write_text(json.dumps(metadata, indent=2))
     return metadata

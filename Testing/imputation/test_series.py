@@ -1,0 +1,55 @@
+"""impute-sequence on 4-D series: blank frames found and filled, forecasts, errors."""
+import numpy as np
+import pytest
+
+from MedRestoreLib.cli import main
+from MedRestoreLib.imputation.series import impute_frames
+from MedRestoreLib.volume import Volume, read_series, write_series, write_volume
+
+SHAPE = (6, 10, 12)
+
+
+def frames(count=6):
+    """Frames whose voxels change linearly in time (exactly recoverable by linear regression)."""
+    rng = np.random.default_rng(0)
+    start, slope = rng.uniform(100, 200, SHAPE), rng.uniform(-5, 5, SHAPE)
+    matrix = np.diag([1.5, 1.5, 3.0, 1.0])
+    return [Volume((start + slope * t).astype(np.float32), matrix) for t in range(count)]
+
+
+def test_blank_frame_is_found_and_filled_by_linear_regression(tmp_path):
+    truth = frames()
+    given = [f.copy() for f in truth]
+    given[3] = given[3].with_array(np.zeros(SHAPE, np.float32))
+    write_series(given, tmp_path / "series.nrrd")
+    assert main(["impute-sequence", str(tmp_path / "series.nrrd"), str(tmp_path / "out.nrrd"),
+                 "--model", "linear", "--forecast", "1", "--quiet"]) == 0
+    out = read_series(tmp_path / "out.nrrd")
+    assert len(out) == 7
+    np.testing.assert_allclose(out[3].array, truth[3].array, atol=1e-3)
+    np.testing.assert_array_equal(out[2].array, given[2].array)
+    np.testing.assert_allclose(out[6].array, frames(7)[6].array, atol=1e-3)
+    np.testing.assert_allclose(out[0].spacing, [1.5, 1.5, 3.0])
+
+
+@pytest.mark.parametrize("model", ["lstm", "srn"])
+def test_recurrent_models_fill_listed_frames_close_to_truth(model):
+    truth = frames()
+    out = impute_frames(truth, model, missing=[2], forecast=1)
+    assert len(out) == 7 and out[2].array.dtype == np.float32
+    error = np.abs(out[2].array - truth[2].array).mean()
+    assert error < 0.5 * np.abs(truth[2].array - truth[2].array.mean()).mean()
+    np.testing.assert_array_equal(out[1].array, truth[1].array)
+
+
+def test_a_3d_volume_exits_2(tmp_path, capsys):
+    write_volume(frames()[0], tmp_path / "volume.nrrd")
+    assert main(["impute-sequence", str(tmp_path / "volume.nrrd"), str(tmp_path / "o.nrrd"), "--quiet"]) == 2
+    assert "single 3-D volume" in capsys.readouterr().err
+
+
+def test_too_few_observed_frames_is_refused():
+    from MedRestoreLib.errors import InputError
+
+    with pytest.raises(InputError, match="at least 2"):
+        impute_frames(frames(3), "linear", missing=[0, 1])

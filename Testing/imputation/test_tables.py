@@ -1,0 +1,94 @@
+"""impute-sequence on CSV tables: order kept, cells marked, forecasts, per-subject imputation, errors."""
+import csv
+
+import numpy as np
+import pytest
+
+from MedRestoreLib.cli import main
+from MedRestoreLib.errors import InputError
+from MedRestoreLib.imputation.sequences import impute_series
+from MedRestoreLib.imputation.tables import impute_table
+
+HEADER = ["ID", "TIME", "score", "volume"]
+
+
+def write(path, rows):
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def read(path):
+    with open(path, newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def cohort_rows():
+    """Two subjects on straight lines (score = 1 + 2t, volume = 10 - t), visits interleaved."""
+    rows = [HEADER]
+    for t in range(5):
+        for name, offset in (("a", 0.0), ("b", 5.0)):
+            rows.append([name, f"{t + offset}", f"{1 + 2 * t}", f"{10 - t}"])
+    rows[5][2] = ""      # subject a, t = 2: score missing
+    rows[8][3] = "NA"    # subject b, t = 3: volume missing
+    return rows
+
+
+def test_linear_model_fills_straight_lines_exactly_and_marks_cells(tmp_path, capsys):
+    write(tmp_path / "in.csv", cohort_rows())
+    assert main(["impute-sequence", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"),
+                 "--model", "linear", "--quiet"]) == 0
+    out = read(tmp_path / "out.csv")
+    assert out[0] == HEADER + ["imputed"] and len(out) == len(cohort_rows())
+    original = cohort_rows()
+    for before, after in zip(original[1:], out[1:]):
+        assert after[:2] == before[:2]  # rows in order, ID/TIME kept
+    assert float(out[5][2]) == pytest.approx(5.0) and out[5][4] == "score"
+    assert float(out[8][3]) == pytest.approx(7.0) and out[8][4] == "volume"
+    assert out[1][4] == "" and out[1][2:4] == original[1][2:4]  # observed text untouched
+
+
+def test_forecast_rows_are_appended_per_subject(tmp_path):
+    write(tmp_path / "in.csv", cohort_rows())
+    assert main(["impute-sequence", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"),
+                 "--model", "linear", "--forecast", "2", "--quiet"]) == 0
+    out = read(tmp_path / "out.csv")
+    extra = out[len(cohort_rows()):]
+    assert [row[0] for row in extra] == ["a", "a", "b", "b"] and all(row[4] == "forecast" for row in extra)
+    assert float(extra[0][1]) == pytest.approx(5.0) and float(extra[0][2]) == pytest.approx(11.0, abs=1e-4)
+
+
+@pytest.mark.parametrize("model", ["lstm", "srn"])
+def test_recurrent_models_fill_every_blank_near_the_trajectory(model):
+    columns, rows = cohort_rows()[0], cohort_rows()[1:]
+    columns, filled = impute_table(columns, rows, model, forecast=1)
+    assert filled[4][2] != "" and abs(float(filled[4][2]) - 5.0) < 2.0
+    assert len(filled) == len(rows) + 2
+
+
+def test_recurrent_series_keep_observed_values():
+    times = np.arange(6.0)
+    values = np.array([0.1, np.nan, 0.3, 0.35, np.nan, 0.5])
+    (out_times, out_values), = impute_series([(times, values)], "lstm", forecast=2)
+    assert len(out_times) == 8 and not np.isnan(out_values).any()
+    np.testing.assert_array_equal(out_values[[0, 2, 3, 5]], values[[0, 2, 3, 5]])
+
+
+def test_bad_tables_exit_2_with_one_line(tmp_path, capsys):
+    rows = cohort_rows()
+    rows[3][2] = "high"
+    write(tmp_path / "text.csv", rows)
+    assert main(["impute-sequence", str(tmp_path / "text.csv"), str(tmp_path / "o.csv"), "--quiet"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "not numeric" in error and "score" in error and len(error.splitlines()) == 1
+    rows = cohort_rows()
+    for row in rows[1:]:
+        row[3] = ""
+    write(tmp_path / "empty.csv", rows)
+    assert main(["impute-sequence", str(tmp_path / "empty.csv"), str(tmp_path / "o.csv"), "--quiet"]) == 2
+    assert "no observed value" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_table_without_measurements_is_refused():
+    with pytest.raises(InputError, match="no measurement column"):
+        impute_table(["ID", "TIME"], [["a", "1"]], "linear")
