@@ -25,12 +25,15 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 from .errors import InputError
+from .imputation.sequences import SequenceModel
+from .imputation.slices import SliceModel
 from .progress_protocol import ProgressEvent, TimeLeftEstimator, parse_progress_line
 
 LIB_ROOT = Path(__file__).resolve().parents[1]  # the folder holding MedRestoreLib/
 EXIT_INTERRUPTED = 130
-SLICE_MODELS = ("lstm", "srn", "linear", "cubic", "gmm")
-SEQUENCE_MODELS = ("lstm", "srn", "linear")
+# The engine's own choices, so the panel and the CLI cannot disagree.
+SLICE_MODELS = tuple(model.value for model in SliceModel)
+SEQUENCE_MODELS = tuple(model.value for model in SequenceModel)
 
 
 def python_executable() -> str:
