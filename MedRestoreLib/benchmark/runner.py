@@ -2,7 +2,8 @@
 
 Development volumes (never trained on): the bundled MNI152 2009a sample (2 mm) and, unless
 ``--quick``, MNI152 2009a T1 at 1 mm from the data cache. Writes ``benchmark.json``,
-``benchmark.md`` (tables and the targets with their gaps) and ``detection.png``.
+``benchmark.md`` (tables and the targets with their gaps), ``detection.png`` and
+``inpainting.png`` (fills beside the baselines).
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from ..pipeline import restore
 from ..progress import ProgressCallback, Steps
 from ..volume import Volume, read_volume, write_volume
 from .detection import F1_TARGETS, detection_benchmark, detection_markdown, save_detection_figure
+from .inpainting import filling_timing, inpainting_benchmark
+from .inpainting_report import filling_markdown, filling_targets, save_filling_figure
 from .imputation import imputation_markdown, imputation_targets, run_imputation_benchmark
 from .timing import measure
 
@@ -59,8 +62,8 @@ def blind_restore_gain(volumes: Dict[str, Volume], seeds: List[int], steps: Step
             "clean_changed_percent": float(np.mean(changed))}
 
 
-def timing_256(device: str) -> Dict[str, Dict[str, float]]:
-    """Detection time and peak memory on the bundled sample resampled to 256³ with mixed defects."""
+def sample_256() -> Volume:
+    """The bundled sample resampled to 256³ (uint8): the volume every 256³ cost is measured on."""
     import SimpleITK as sitk
 
     from ..volume import sitk_from_volume, volume_from_sitk
@@ -69,7 +72,12 @@ def timing_256(device: str) -> Dict[str, Dict[str, float]]:
     spacing = [s * n / 256 for s, n in zip(image.GetSpacing(), image.GetSize())]
     big = volume_from_sitk(sitk.Resample(image, [256] * 3, sitk.Transform(), sitk.sitkLinear,
                                          image.GetOrigin(), spacing, image.GetDirection()))
-    damaged, _, _ = corrupt(big.with_array(np.clip(big.array, 0, 255).astype(np.uint8)), "mixed", seed=0)
+    return big.with_array(np.clip(big.array, 0, 255).astype(np.uint8))
+
+
+def timing_256(device: str) -> Dict[str, Dict[str, float]]:
+    """Detection time and peak memory on the bundled sample resampled to 256³ with mixed defects."""
+    damaged, _, _ = corrupt(sample_256(), "mixed", seed=0)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "volume256.nrrd"
         write_volume(damaged, path)
@@ -110,6 +118,10 @@ def run_benchmark(out: Path, quick: bool = False, seed: int = 0, device: str = "
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
     detection = detection_benchmark(volumes, seeds, device, steps.sub(0.0, 0.6))
     gain = blind_restore_gain(volumes, seeds, steps.sub(0.6, 0.85))
+    filling = inpainting_benchmark(volumes, seeds, device, quick, steps.sub(0.85, 0.99))
+    filling["timing_256"] = None if quick else filling_timing(sample_256(), device)
+    filling["targets"] = filling_targets(filling, filling["timing_256"])
+    save_filling_figure(filling.pop("example"), out / "inpainting.png")
     timing = None if quick else timing_256(device)
     imputation = run_imputation_benchmark(volumes, out, quick, seed, steps.sub(0.99, 1.0))
     imputation["targets"] = imputation_targets(imputation)
@@ -120,7 +132,7 @@ def run_benchmark(out: Path, quick: bool = False, seed: int = 0, device: str = "
     save_detection_figure(examples, out / "detection.png")
     result = {"seed": seed, "seeds": seeds, "quick": quick, "device": device,
               "volumes": {name: list(v.shape) for name, v in volumes.items()},
-              "detection": detection, "blind_restore": gain, "timing_256": timing,
+              "detection": detection, "blind_restore": gain, "timing_256": timing, "filling": filling,
               "column_covariance_256_slices_seconds": covariance_seconds,
               "targets": [dict(zip(("target", "goal", "measured", "verdict"), row)) for row in targets]}
     result["imputation"] = imputation
@@ -146,6 +158,8 @@ def _markdown(result, targets) -> str:
                                       for m, t in result["timing_256"].items()] + [""]
     lines += [f"Column covariance of 256 slices of 256×256 ({result['device']}, best of 3): "
               f"{result['column_covariance_256_slices_seconds']:.3f} s", ""]
+    lines += ["## Filling with a known mask (GAN, ablations, baselines; figure inpainting.png)", "",
+              filling_markdown(result["filling"], result["filling"]["timing_256"], result["filling"]["targets"])]
     lines += ["# Missing slices and time points (figure imputation.png)", "",
               imputation_markdown(result["imputation"]), "## Imputation targets", "",
               "| target | goal | measured | verdict |", "|---|---|---|---|"]

@@ -54,9 +54,11 @@ def small_defects(mask: np.ndarray, extent: int) -> np.ndarray:
     return small
 
 
-def plan_tiles(mask: np.ndarray, margin: int, min_tile: int, multiple: int = 4,
-               axes=(0, 1, 2)) -> List[Tile]:
-    """Tiles covering every defect voxel once per axis of ``axes``."""
+def plan_tiles(mask: np.ndarray, margin: int, min_tile: int, small_extent: int = 0, small_tile: int = 16,
+               multiple: int = 4, axes=(0, 1, 2)) -> List[Tile]:
+    """Tiles covering every defect voxel once per axis of ``axes``. A group at most
+    ``small_extent`` voxels wide in its slice (a pixel, or where a line crosses the slice) gets
+    a ``small_tile`` square with a proportionally smaller margin."""
     tiles = []
     structure = np.ones((3, 3), bool)
     for axis in axes:
@@ -73,7 +75,10 @@ def plan_tiles(mask: np.ndarray, margin: int, min_tile: int, multiple: int = 4,
                 rows, columns = rows + box[0].start, columns + box[1].start
                 low = (int(rows.min()), int(columns.min()))
                 extent = (int(rows.max()) - low[0] + 1, int(columns.max()) - low[1] + 1)
-                shape = tuple(_round_up(max(e + 2 * margin, min_tile), multiple) for e in extent)
+                if max(extent) <= small_extent:
+                    shape = (small_tile, small_tile)
+                else:
+                    shape = tuple(_round_up(max(e + 2 * margin, min_tile), multiple) for e in extent)
                 start = tuple(lo - (s - e) // 2 for lo, s, e in zip(low, shape, extent))
                 tiles.append(Tile(axis, int(index), start, shape, (rows, columns)))
     return tiles

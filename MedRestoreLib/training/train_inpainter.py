@@ -195,17 +195,51 @@ def finish(generator, config, config_path, out: Path, cache: Path, seconds, step
     return metadata
 
 
+def ship(out: Path, folder: Path, variants: Dict[str, Path]) -> None:
+    """Copy a finished run into a model folder, with the ablation variants' generator weights
+    (file name → path) and their SHA-256 listed under ``variants`` in metadata.json."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("weights.pt", "config.json"):
+        shutil.copyfile(out / name, folder / name)
+    metadata = json.loads((out / "metadata.json").read_text())
+    metadata["variants"] = {}
+    for name, path in variants.items():
+        shutil.copyfile(path, folder / name)
+        metadata["variants"][name] = {"sha256": hashlib.sha256((folder / name).read_bytes()).hexdigest(),
+                                      "source": str(path)}
+    (folder / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="medrestore train inpainting", description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--cache", type=Path, default=default_cache())
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--fork-from", type=Path, metavar="CHECKPOINT",
+                        help="start from another run's checkpoint (weights, optimisers, data RNG, step) "
+                             "under this config: how the ablations branch off the shipped run")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--max-seconds", type=float, help="stop after this much training time")
     parser.add_argument("--validate-only", action="store_true",
                         help="recompute metadata.json for the weights already in --out")
+    parser.add_argument("--ship", type=Path, metavar="MODEL_DIR",
+                        help="copy the finished run in --out into MODEL_DIR (with --variant files)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=PATH",
+                        help="an ablation generator shipped beside the model, e.g. "
+                             "ablation-no-covariance-step2000.pt=out/train/ablation-no-covariance/weights.pt")
     args = parser.parse_args(argv)
+    if args.fork_from:
+        import shutil
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(args.fork_from, args.out / "checkpoint.pt")
+        args.resume = True
+    if args.ship:
+        ship(args.out, args.ship, dict(item.split("=", 1) for item in args.variant))
+        return
     from ..devices import resolve_device
 
     device = resolve_device(args.device)

@@ -1,0 +1,140 @@
+"""Filling benchmark: PSNR_mask / SSIM_mask per defect kind for the GAN filler, its ablations
+and every classical baseline, on the same damaged development volumes in the same run.
+
+The mask is known (the simulator's ground truth), so only the fill is measured. Each method
+fills the damaged volume (float output, before the cast back to the voxel type, so the
+uint8 MNI152 quantisation does not blur the comparison); scores follow the evaluation
+protocol (:mod:`MedRestoreLib.metrics`: the reference's 0.5/99.5 percentiles, data range 1).
+SSIM is computed on the mask's bounding box grown by 8 voxels, which gives the full map's
+values on every defect voxel (the 11-voxel Gaussian window reaches 5 voxels).
+
+Texture: std of the 3-D Laplacian over the defect voxels, fill ÷ truth (1 = as much
+high-frequency energy as real tissue; a biharmonic blur gives much less).
+"""
+from __future__ import annotations
+
+import functools
+import time
+from typing import Dict, List
+
+import numpy as np
+
+from ..defects import corrupt
+from ..inpainting import (adjacent_slices, biharmonic_2d, biharmonic_3d, neighbour_median,
+                          opencv_inpaint)
+from ..inpainting.gan_filler import DEFAULT_MODEL, gan_fill, load_gan
+from ..metrics import _psnr_normalised, intensity_window, ssim_map
+from ..progress import Steps
+from ..volume import Volume
+
+#: benchmark case → (simulator kind, box size)
+CASES = {"dead-pixels": ("dead-pixels", None), "hot-pixels": ("hot-pixels", None),
+         "line-dropout": ("line-dropout", None), "partial-line": ("partial-line", None),
+         "attenuation": ("attenuation", None), "blob": ("blob", None),
+         "box-16": ("box", 16), "box-32": ("box", 32)}
+QUICK_CASES = ("dead-pixels", "line-dropout", "blob", "box-16")
+HOLES_3D = ("blob", "box-16", "box-32")
+PIXELS_AND_LINES = ("dead-pixels", "hot-pixels", "line-dropout", "partial-line")
+BASELINES = ("biharmonic3d", "biharmonic2d", "adjacent-slices", "neighbour-median", "telea", "navier-stokes")
+#: ablation label → weights file in the model folder (see the model card)
+ABLATIONS = {"gan full @2000 steps": "ablation-full-step2000.pt",
+             "gan no adversarial @2000": "ablation-no-adversarial-step2000.pt",
+             "gan no covariance @2000": "ablation-no-covariance-step2000.pt"}
+
+
+def _fillers(device: str, quick: bool) -> Dict[str, object]:
+    import torch
+
+    fillers = {"gan": functools.partial(gan_fill, model=load_gan(DEFAULT_MODEL, device)),
+               "gan initial fill only": functools.partial(gan_fill, model=_zero_generator(device))}
+    if not quick:
+        for label, weights in ABLATIONS.items():
+            fillers[label] = functools.partial(gan_fill, model=load_gan(DEFAULT_MODEL, device, weights))
+    fillers.update({
+        "biharmonic3d": biharmonic_3d, "biharmonic2d": biharmonic_2d, "adjacent-slices": adjacent_slices,
+        "neighbour-median": neighbour_median,
+        "telea": functools.partial(opencv_inpaint, method="telea"),
+        "navier-stokes": functools.partial(opencv_inpaint, method="navier-stokes")})
+    if quick:
+        fillers = {k: v for k, v in fillers.items() if k in ("gan", "biharmonic3d", "adjacent-slices")}
+    torch.manual_seed(0)
+    return fillers
+
+
+def _zero_generator(device):
+    """The shipped model with its output layer zeroed: the smooth initial fill alone, through
+    the same code path (what the generator adds is the difference)."""
+    import torch
+
+    model = load_gan(DEFAULT_MODEL, device)
+    with torch.no_grad():
+        model.generator.head.weight.zero_()
+        model.generator.head.bias.zero_()
+    return model
+
+
+def laplacian_std(normalised: np.ndarray, mask: np.ndarray) -> float:
+    from scipy import ndimage
+
+    return float(np.std(ndimage.laplace(normalised)[mask]))
+
+
+def scores(reference: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> Dict[str, float]:
+    low, high = intensity_window(reference)
+    ref = np.clip((reference.astype(np.float64) - low) / (high - low), 0, 1)
+    test = np.clip((filled - low) / (high - low), 0, 1)
+    where = np.nonzero(mask)
+    box = tuple(slice(max(int(w.min()) - 8, 0), int(w.max()) + 9) for w in where)
+    ssim = float(ssim_map(ref[box], test[box])[mask[box]].mean())
+    truth_texture = laplacian_std(ref[box], mask[box])
+    return {"psnr_mask": _psnr_normalised(ref, test, mask), "ssim_mask": ssim,
+            "texture_ratio": laplacian_std(test[box], mask[box]) / max(truth_texture, 1e-12)}
+
+
+def inpainting_benchmark(volumes: Dict[str, Volume], seeds: List[int], device: str, quick: bool,
+                         steps: Steps) -> Dict[str, object]:
+    """Per case and method: mean PSNR_mask, SSIM_mask, texture ratio and seconds over the
+    volumes × seeds; plus one example (box-32, or the last case) for the figure."""
+    fillers = _fillers(device, quick)
+    cases = QUICK_CASES if quick else tuple(CASES)
+    runs = [(name, volume, seed, case) for name, volume in volumes.items() for seed in seeds for case in cases]
+    collected: Dict[str, Dict[str, List[Dict[str, float]]]] = {}
+    example = None
+    for n, (name, volume, seed, case) in enumerate(runs):
+        kind, box = CASES[case]
+        damaged, mask, _ = corrupt(volume, kind, seed=seed, box_size=box)
+        mask = mask.array.astype(bool)
+        fills = {}
+        for method, filler in fillers.items():
+            started = time.perf_counter()
+            fills[method] = filler(damaged.array.astype(np.float64), mask)
+            seconds = time.perf_counter() - started
+            result = dict(scores(volume.array, fills[method], mask), seconds=seconds)
+            collected.setdefault(case, {}).setdefault(method, []).append(result)
+        if case == ("box-16" if quick else "box-32") and example is None:
+            example = (case, volume.array, damaged.array, mask, fills)
+        steps.report((n + 1) / len(runs), f"filling: {case} on {name}, seed {seed}")
+    per_case = {case: {method: {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+                       for method, results in methods.items()} for case, methods in collected.items()}
+    return {"per_case": per_case, "methods": list(fillers), "example": example}
+
+
+def filling_timing(volume_256: Volume, device: str) -> Dict[str, Dict[str, float]]:
+    """GAN fill time and peak memory in a child process: on ``volume_256`` with mixed defects
+    (the detection timing's volume) and with one 32³ box."""
+    import tempfile
+    from pathlib import Path
+
+    from ..volume import write_volume
+    from .fill_timing import measure_fill
+
+    cases = {"volume_256": corrupt(volume_256, "mixed", seed=0),
+             "hole_32": corrupt(volume_256, "box", seed=0, count=1, box_size=32)}
+    timing = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, (damaged, mask, _) in cases.items():
+            write_volume(damaged, Path(folder) / f"{name}.nrrd")
+            write_volume(mask, Path(folder) / f"{name}-mask.nrrd")
+            timing[name] = measure_fill(Path(folder) / f"{name}.nrrd", Path(folder) / f"{name}-mask.nrrd",
+                                        "gan", device)
+    return timing
