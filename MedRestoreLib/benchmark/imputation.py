@@ -213,3 +213,30 @@ def imputation_markdown(result: Dict) -> str:
         lines += ["impute-slices of a 256×256×64 thick-slice volume at 4× (child process, this machine): " +
                   ", ".join(f"{cell} {t['seconds']:.1f} s" for cell, t in result["timing_256x256x64"].items()), ""]
     return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    """Only this section: ``python -m MedRestoreLib.benchmark.imputation --out DIR [--quick]``
+    writes imputation.json, imputation.md and imputation.png (the same numbers ``medrestore
+    benchmark`` reports in its imputation section)."""
+    import argparse
+
+    from ..json_output import write_json
+    from .runner import development_volumes
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    result = run_imputation_benchmark(development_volumes(args.quick), args.out, args.quick, args.seed, Steps())
+    result["targets"] = imputation_targets(result)
+    write_json(result, args.out / "imputation.json")
+    rows = [f"| {' | '.join(row)} |" for row in result["targets"]]
+    (args.out / "imputation.md").write_text(imputation_markdown(result) + "\n## Targets\n\n| target | goal | measured | "
+                                            "verdict |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+
+
+if __name__ == "__main__":
+    main()

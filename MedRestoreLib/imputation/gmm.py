@@ -16,7 +16,7 @@ extrapolate). numpy/scipy only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -152,6 +152,7 @@ def impute_gmm(acquired: np.ndarray, layout: Layout, options: Optional[GmmOption
     window = _window(layout)
     if window * size * size > 300:  # keeps EM tractable for the long windows of factors 5–6
         size = min(size, 3)
+        options = replace(options, size=size)
     height, width = acquired.shape[1:]
     if height < size or width < size:
         return base

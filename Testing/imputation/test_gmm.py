@@ -38,3 +38,9 @@ def test_gmm_handles_thick_slices():
     filled = impute_gmm(acquired, layout, GmmOptions(components=2, samples=300, iterations=3, size=3, stride=2))
     assert filled.shape == truth.shape and np.isfinite(filled).all()
     assert np.sqrt(np.mean((filled - truth) ** 2)) < 0.1
+
+
+def test_long_windows_use_smaller_patches():
+    acquired, truth, layout = simulate(phantom(), 6, Acquisition.THICK)
+    filled = impute_gmm(acquired, layout, GmmOptions(components=2, samples=200, iterations=2, size=5, stride=3))
+    assert filled.shape == truth.shape and np.isfinite(filled).all()
