@@ -29,8 +29,8 @@ SEQUENCE_MODELS = ("linear", "srn", "lstm")
 def _normalised(array):
     from ..metrics import intensity_window
 
-    low, high = intensity_window(array)
-    return ((array.astype(np.float32) - low) / (high - low)).astype(np.float32)
+    low, high = intensity_window(array)  # the evaluation protocol's scale, clipped below at 0
+    return np.maximum((array.astype(np.float32) - low) / (high - low), 0).astype(np.float32)
 
 
 def slice_benchmark(volumes: Dict[str, Volume], factors, acquisitions, quick: bool, steps: Steps) -> Dict:

@@ -132,13 +132,31 @@ def impute_slices(volume: Volume, options: Optional[SliceImputeOptions] = None,
         low, high = intensity_window(acquired) if np.any(acquired != 0) else (0.0, 1.0)
         if not high > low:
             low, high = float(acquired.min()), float(acquired.max())
-        scaled = ((acquired.astype(np.float32) - low) / (high - low)).astype(np.float32)
-        thin = run_model(scaled, layout, options, steps.sub(0.02, 0.98)) * (high - low) + low
+        thin = _run_normalised(acquired, low, high, layout, options, steps.sub(0.02, 0.98))
     output = cast_to_dtype(thin, array.dtype)
     exact = layout.exact >= 0
     output[layout.exact[exact]] = acquired[exact]  # acquired slices stay bit-identical
     steps.report(1.0, "slices imputed")
     return SliceImputeResult(Volume(output, geometry, volume.kind), filled, layout)
+
+
+def _run_normalised(acquired, low, high, layout, options, steps) -> np.ndarray:
+    """Run a model on intensities normalised as the networks were trained — clip((v − p0.5) /
+    (p99.5 − p0.5), 0, ·) — and map back. Below p0.5 that scale is flat (a skull-stripped
+    template's background and its darkest brain voxels both read 0), so where the model gives
+    ≤ 0 the cubic interpolation of the raw intensities, capped at p0.5, is used."""
+    from .interpolation import interpolate
+
+    if SliceModel(options.model) in (SliceModel.LINEAR, SliceModel.CUBIC):
+        return interpolate(acquired.astype(np.float32), layout, SliceModel(options.model) == SliceModel.CUBIC)
+    scaled = np.maximum((acquired.astype(np.float32) - low) / (high - low), 0).astype(np.float32)
+    normalised = run_model(scaled, layout, options, steps)
+    thin = normalised * (high - low) + low
+    below = normalised <= 0
+    if below.any():
+        raw = interpolate(acquired.astype(np.float32), layout, cubic=True)
+        thin[below] = np.minimum(raw[below], low)
+    return thin
 
 
 def run_model(acquired: np.ndarray, layout: Layout, options: SliceImputeOptions, steps: Steps,
