@@ -33,6 +33,9 @@ class SliceModel(str, Enum):
     GMM = "gmm"  # Gaussian-mixture patch imputation (Dalca et al. 2019), the existing system
 
 
+#: Model outputs below this (normalised) level are read as "at or below p0.5" (see _run_normalised).
+FLAT_LEVEL = 0.05
+
 #: The default: the model with the best measured PSNR on the development volumes (README).
 DEFAULT_SLICE_MODEL = SliceModel.LSTM
 
@@ -144,7 +147,8 @@ def _run_normalised(acquired, low, high, layout, options, steps) -> np.ndarray:
     """Run a model on intensities normalised as the networks were trained — clip((v − p0.5) /
     (p99.5 − p0.5), 0, ·) — and map back. Below p0.5 that scale is flat (a skull-stripped
     template's background and its darkest brain voxels both read 0), so where the model gives
-    ≤ 0 the cubic interpolation of the raw intensities, capped at p0.5, is used."""
+    less than ``FLAT_LEVEL`` (its output there is 0 plus noise) the cubic interpolation of the
+    raw intensities, capped at p0.5, is used."""
     from .interpolation import interpolate
 
     if SliceModel(options.model) in (SliceModel.LINEAR, SliceModel.CUBIC):
@@ -152,7 +156,7 @@ def _run_normalised(acquired, low, high, layout, options, steps) -> np.ndarray:
     scaled = np.maximum((acquired.astype(np.float32) - low) / (high - low), 0).astype(np.float32)
     normalised = run_model(scaled, layout, options, steps)
     thin = normalised * (high - low) + low
-    below = normalised <= 0
+    below = normalised < FLAT_LEVEL
     if below.any():
         raw = interpolate(acquired.astype(np.float32), layout, cubic=True)
         thin[below] = np.minimum(raw[below], low)
