@@ -100,3 +100,38 @@ def save_filling_figure(example, path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def main(argv=None) -> None:
+    """The filling section alone (what ``medrestore benchmark`` runs, without detection):
+
+        python -m MedRestoreLib.benchmark.inpainting_report --out DIR [--quick] [--seeds 0 1 2]
+    """
+    import argparse
+    from pathlib import Path
+
+    from ..json_output import write_json
+    from ..progress import Steps
+    from .inpainting import filling_timing, inpainting_benchmark
+    from .runner import development_volumes, sample_256
+
+    parser = argparse.ArgumentParser(description="filling benchmark only")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    volumes = development_volumes(args.quick)
+    result = inpainting_benchmark(volumes, args.seeds, args.device, args.quick,
+                                  Steps(lambda f, m: print(f"{100 * f:5.1f} % {m}", flush=True)))
+    result["timing_256"] = None if args.quick else filling_timing(sample_256(), args.device)
+    result["targets"] = filling_targets(result, result["timing_256"])
+    save_filling_figure(result.pop("example"), args.out / "inpainting.png")
+    result.update(seeds=args.seeds, volumes={name: list(v.shape) for name, v in volumes.items()})
+    write_json(result, args.out / "filling.json")
+    (args.out / "filling.md").write_text(filling_markdown(result, result["timing_256"], result["targets"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -64,8 +64,10 @@ def load_gan(folder=DEFAULT_MODEL, device: str = "cpu", weights: str = "weights.
         metadata = json.loads((folder / "metadata.json").read_text())
     except (OSError, ValueError) as error:
         raise InputError(f"{folder}: not a usable model folder ({error})") from None
-    expected = metadata.get("sha256") if weights == "weights.pt" else \
-        metadata.get("variants", {}).get(weights, {}).get("sha256")
+    variant = {} if weights == "weights.pt" else metadata.get("variants", {}).get(weights, {})
+    expected = metadata.get("sha256") if weights == "weights.pt" else variant.get("sha256")
+    # An ablation variant may have been trained with other fill settings: they travel with it.
+    config["model"] = dict(config["model"], **variant.get("model", {}))
     path = folder / weights
     if expected is None or not path.exists() or _sha256(path) != expected:
         raise InputError(f"{path}: missing, truncated or modified (SHA-256 differs from metadata.json); "
@@ -175,8 +177,9 @@ def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanMode
     known_values = array[~mask]
     low, high = _window(known_values)
     normalised = ((np.where(mask, 0.0, array) - low) / (high - low)).astype(np.float32)
-    filled = smooth_fill(torch.from_numpy(normalised), torch.from_numpy(~mask),
-                         int(model.config["model"]["smoothing_iterations"])).numpy()
+    settings = model.config["model"]
+    filled = smooth_fill(torch.from_numpy(normalised), torch.from_numpy(~mask), int(settings["smoothing_iterations"]),
+                         settings.get("smoothing_relaxation")).numpy()
     corrected = correct_fill(model, filled, mask, steps)
     values = corrected[mask].astype(np.float64) * (high - low) + low
     result[mask] = np.clip(values, known_values.min(), known_values.max())

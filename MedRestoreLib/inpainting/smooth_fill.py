@@ -12,6 +12,8 @@ Training and inference call the same function, so the generator sees the same fi
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch.nn import functional as F
 
@@ -36,35 +38,56 @@ def pull_push(values: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     return torch.where(known, values, estimate[0, 0])
 
 
-def harmonic_smoothing(values: torch.Tensor, known: torch.Tensor, iterations: int) -> torch.Tensor:
-    """``iterations`` Jacobi sweeps of the 6-neighbour mean on the unknown voxels (edges
-    replicated). Works on the unknown voxels' indices only: scattered defects in a 256³
-    volume then cost a fraction of a second instead of sweeps over the whole volume."""
-    unknown = torch.nonzero(~known)
-    if iterations <= 0 or unknown.numel() == 0:
-        return values
-    shape = torch.tensor(values.shape)
-    strides = torch.tensor([values.shape[1] * values.shape[2], values.shape[2], 1])
-    flat = values.reshape(-1).clone()
-    centre = (unknown * strides).sum(1)
+def _neighbour_indices(unknown: torch.Tensor, shape) -> torch.Tensor:
+    """Flat indices (6, N) of the 6 neighbours of each unknown voxel, edges replicated."""
+    strides = torch.tensor([shape[1] * shape[2], shape[2], 1])
     neighbours = []
     for axis in range(3):
         for step in (-1, 1):
             moved = unknown.clone()
             moved[:, axis] = (moved[:, axis] + step).clamp(0, int(shape[axis]) - 1)
             neighbours.append((moved * strides).sum(1))
-    neighbours = torch.stack(neighbours)  # (6, N)
+    return torch.stack(neighbours)
+
+
+def harmonic_smoothing(values: torch.Tensor, known: torch.Tensor, iterations: int,
+                       relaxation: Optional[float] = None) -> torch.Tensor:
+    """``iterations`` sweeps of the 6-neighbour mean on the unknown voxels (edges replicated).
+
+    ``relaxation`` None: Jacobi sweeps (the first training phase's fill; 40 of them leave a
+    32³ hole far from converged). A number ω: red-black successive over-relaxation, which
+    converges in about as many sweeps as the hole is wide (Jacobi needs its square), so 150
+    sweeps with ω = 1.85 reach the harmonic solution of a 32³ box — 4 dB closer to the truth
+    than 40 Jacobi sweeps there, and no worse than 3-D biharmonic. Works on the unknown voxels'
+    indices only: scattered defects in a 256³ volume cost a fraction of a second.
+    """
+    unknown = torch.nonzero(~known)
+    if iterations <= 0 or unknown.numel() == 0:
+        return values
+    strides = torch.tensor([values.shape[1] * values.shape[2], values.shape[2], 1])
+    flat = values.reshape(-1).clone()
+    centre = (unknown * strides).sum(1)
+    neighbours = _neighbour_indices(unknown, values.shape)
+    if relaxation is None:
+        for _ in range(iterations):
+            flat[centre] = flat[neighbours].mean(0)
+        return flat.reshape(values.shape)
+    colours = [unknown.sum(1) % 2 == parity for parity in (0, 1)]
+    groups = [(centre[c], neighbours[:, c]) for c in colours]
     for _ in range(iterations):
-        flat[centre] = flat[neighbours].mean(0)
+        for where, around in groups:
+            flat[where] += relaxation * (flat[around].mean(0) - flat[where])
     return flat.reshape(values.shape)
 
 
-def smooth_fill(values: torch.Tensor, known: torch.Tensor, iterations: int = 40) -> torch.Tensor:
-    """Pull-push, then ``iterations`` harmonic sweeps; (D, H, W) float tensor and bool mask.
+def smooth_fill(values: torch.Tensor, known: torch.Tensor, iterations: int = 40,
+                relaxation: Optional[float] = None) -> torch.Tensor:
+    """Pull-push, then ``iterations`` harmonic sweeps (see :func:`harmonic_smoothing`);
+    (D, H, W) float tensor and bool mask.
 
     Raises:
         ValueError: no voxel is known (there is nothing to fill from).
     """
     if not bool(known.any()):
         raise ValueError("no known voxel to fill from")
-    return harmonic_smoothing(pull_push(values, known), known, iterations)
+    return harmonic_smoothing(pull_push(values, known), known, iterations, relaxation)

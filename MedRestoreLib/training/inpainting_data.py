@@ -105,9 +105,9 @@ def defect_mask(image: np.ndarray, kinds: List[str], weights: np.ndarray,
     return mask
 
 
-def damaged_crop(t1_volumes, label_maps, data: dict, smoothing_iterations: int,
-                 rng: np.random.Generator) -> DamagedCrop:
-    """One crop with a defect mask and its smooth initial fill; retries crops with no object."""
+def damaged_crop(t1_volumes, label_maps, data: dict, model: dict, rng: np.random.Generator) -> DamagedCrop:
+    """One crop with a defect mask and its smooth initial fill (the ``model`` config's fill
+    settings, as the filler uses them); retries crops with no object."""
     kinds = data["kinds"]
     weights = np.array([data["kind_weights"].get(k, 1.0) for k in kinds], float)
     weights /= weights.sum()
@@ -123,7 +123,8 @@ def damaged_crop(t1_volumes, label_maps, data: dict, smoothing_iterations: int,
         if mask.any() and not mask.all():
             break
     truth = torch.from_numpy(np.ascontiguousarray(image))
-    filled = smooth_fill(truth, torch.from_numpy(~mask), smoothing_iterations)
+    filled = smooth_fill(truth, torch.from_numpy(~mask), int(model["smoothing_iterations"]),
+                         model.get("smoothing_relaxation"))
     return DamagedCrop(image, filled.numpy(), mask)
 
 

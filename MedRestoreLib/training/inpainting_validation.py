@@ -32,7 +32,7 @@ def validate(generator, config: dict, cache: Path) -> Dict[str, Dict[str, float]
         data = dict(config["data"], kinds=[kind], kind_weights={}, synthetic_fraction=0.0)
         gan, smooth = [], []
         for _ in range(settings["crops_per_kind"]):
-            crop = damaged_crop(volumes, [], data, config["model"]["smoothing_iterations"], rng)
+            crop = damaged_crop(volumes, [], data, config["model"], rng)
             with torch.no_grad():
                 fill = correct_fill(model, crop.filled, crop.mask)
             gan.append(_psnr(crop.truth, fill, crop.mask))

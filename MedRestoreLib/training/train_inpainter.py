@@ -42,7 +42,7 @@ def batch_of_tiles(volumes, labels, config, rng):
     per_crop = settings["batch"] // settings["crops_per_batch"]
     slabs, truths = [], []
     for _ in range(settings["crops_per_batch"]):
-        crop = damaged_crop(volumes, labels, data, config["model"]["smoothing_iterations"], rng)
+        crop = damaged_crop(volumes, labels, data, config["model"], rng)
         slab, truth = tiles_from_crop(crop, per_crop, tile, config["model"]["half_slab"], rng)
         slabs.append(slab)
         truths.append(truth)
