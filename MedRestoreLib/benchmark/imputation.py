@@ -50,7 +50,7 @@ def slice_benchmark(volumes: Dict[str, Volume], factors, acquisitions, quick: bo
             thin = thin[20:60, 16:80, 12:68]
         acquired, truth, layout = simulate(thin, factor, acquisition)
         mask = np.broadcast_to((~layout.observed)[:, None, None], truth.shape)
-        row = {}
+        row, outputs = {}, {}
         for model in SLICE_MODELS:
             started = time.perf_counter()
             if model in ("linear", "cubic"):
@@ -62,10 +62,9 @@ def slice_benchmark(volumes: Dict[str, Volume], factors, acquisitions, quick: bo
             seconds = time.perf_counter() - started
             scores = restoration_scores(np.clip(truth, 0, 1), np.clip(result, 0, 1), mask)
             row[model] = {"psnr": scores["psnr_mask"], "ssim": scores["ssim_mask"], "seconds": seconds}
-            if factor == 4 and acquisition == "thick" and example is None and model == "lstm":
-                example = {"truth": truth, "cubic": interpolate(acquired, layout), "lstm": result}
-            if example is not None and "gmm" not in example and model == "gmm" and factor == 4 and acquisition == "thick":
-                example["gmm"] = result
+            outputs[model] = result
+        if factor == 4 and acquisition == "thick" and example is None:  # the figure: first volume
+            example = {"truth": truth, "cubic": outputs["cubic"], "gmm": outputs["gmm"], "lstm": outputs["lstm"]}
         table.setdefault(name, {}).setdefault(acquisition, {})[f"{factor}x"] = row
         steps.report((number + 1) / len(runs), "slice imputation")
     return {"scores": table, "example": example}

@@ -37,7 +37,7 @@ class SliceModel(str, Enum):
 FLAT_LEVEL = 0.05
 
 #: The default: the model with the best measured PSNR on the development volumes (README).
-DEFAULT_SLICE_MODEL = SliceModel.LSTM
+DEFAULT_SLICE_MODEL = SliceModel.SRN
 
 
 @dataclass
