@@ -75,6 +75,16 @@ class SliceImputeOptions:
         values.update(model=SliceModel(self.model).value, acquisition=Acquisition(self.acquisition).value)
         return values
 
+    @classmethod
+    def from_dict(cls, values) -> "SliceImputeOptions":
+        """Options from a dict (JSON); missing keys keep their defaults; validated."""
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise InputError(f"unknown option(s) {sorted(unknown)} for SliceImputeOptions")
+        options = cls(**values)
+        options.validate()
+        return options
+
 
 @dataclass
 class SliceImputeResult:

@@ -99,6 +99,14 @@ def test_missing_lists_are_parsed_and_checked():
         SliceImputeOptions(factor=2, missing="auto").validate()
 
 
+def test_options_round_trip_through_json():
+    options = SliceImputeOptions(model="gmm", factor=3, acquisition="sampled")
+    options.validate()
+    assert SliceImputeOptions.from_dict(options.to_dict()) == options
+    with pytest.raises(InputError, match="unknown option"):
+        SliceImputeOptions.from_dict({"factr": 2})
+
+
 def test_background_of_a_skull_stripped_volume_stays_zero():
     """p0.5 of the non-zero voxels is high here (no dark tissue): the nets' clipped scale must
     not turn the background into the darkest tissue value."""
