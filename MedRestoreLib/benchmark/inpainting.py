@@ -37,9 +37,9 @@ HOLES_3D = ("blob", "box-16", "box-32")
 PIXELS_AND_LINES = ("dead-pixels", "hot-pixels", "line-dropout", "partial-line")
 BASELINES = ("biharmonic3d", "biharmonic2d", "adjacent-slices", "neighbour-median", "telea", "navier-stokes")
 #: ablation label → weights file in the model folder (see the model card)
-ABLATIONS = {"gan full @2000 steps": "ablation-full-step2000.pt",
-             "gan no adversarial @2000": "ablation-no-adversarial-step2000.pt",
-             "gan no covariance @2000": "ablation-no-covariance-step2000.pt"}
+ABLATIONS = {"gan full @1600 steps": "ablation-full-step1600.pt",
+             "gan no adversarial @1600": "ablation-no-adversarial-step1600.pt",
+             "gan no covariance @1600": "ablation-no-covariance-step1600.pt"}
 
 
 def _fillers(device: str, quick: bool) -> Dict[str, object]:

@@ -207,8 +207,12 @@ def ship(out: Path, folder: Path, variants: Dict[str, Path]) -> None:
     metadata["variants"] = {}
     for name, path in variants.items():
         shutil.copyfile(path, folder / name)
-        metadata["variants"][name] = {"sha256": hashlib.sha256((folder / name).read_bytes()).hexdigest(),
-                                      "source": str(path)}
+        entry = {"sha256": hashlib.sha256((folder / name).read_bytes()).hexdigest(), "source": str(path)}
+        run_config = Path(path).parent / "config.json"
+        if run_config.exists():  # the fill settings the variant was trained with travel with it
+            model = json.loads(run_config.read_text())["model"]
+            entry["model"] = {key: model.get(key) for key in ("smoothing_iterations", "smoothing_relaxation")}
+        metadata["variants"][name] = entry
     (folder / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
 
 
