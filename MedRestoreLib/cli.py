@@ -152,8 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark.add_argument("--seed", type=int, default=0)
     _add_common(benchmark)
 
-    train = commands.add_parser("train", help="train a model from its config (seed, data, steps)",
-                                add_help=False)
+    train = commands.add_parser("train", help="train a model from its config (seed, data, steps)")
     train.add_argument("target", choices=sorted(TRAINERS),
                        help="which model; `medrestore train TARGET --help` lists its options")
     train.add_argument("train_args", nargs=argparse.REMAINDER)

@@ -110,6 +110,18 @@ def test_every_command_has_help(command, capsys):
     assert "--device" in capsys.readouterr().out
 
 
+def test_train_help_lists_targets_and_each_target_has_its_own_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--help"])
+    assert exit_info.value.code == 0
+    assert "slice-imputer" in capsys.readouterr().out
+    for target in ("detector", "inpainting", "slice-imputer", "sequence-imputer"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["train", target, "--help"])
+        assert exit_info.value.code == 0
+        assert f"medrestore train {target}" in capsys.readouterr().out
+
+
 def _bad_inputs(tmp_path, files):
     tiny = tmp_path / "tiny.nrrd"
     write_volume(Volume(np.ones((1, 1, 1), np.int16)), tiny)
