@@ -22,7 +22,7 @@ import json
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -176,11 +176,25 @@ def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanMode
     model = model or load_gan(DEFAULT_MODEL, device)
     known_values = array[~mask]
     low, high = _window(known_values)
-    normalised = ((np.where(mask, 0.0, array) - low) / (high - low)).astype(np.float32)
     settings = model.config["model"]
-    filled = smooth_fill(torch.from_numpy(normalised), torch.from_numpy(~mask), int(settings["smoothing_iterations"]),
-                         settings.get("smoothing_relaxation")).numpy()
-    corrected = correct_fill(model, filled, mask, steps)
-    values = corrected[mask].astype(np.float64) * (high - low) + low
-    result[mask] = np.clip(values, known_values.min(), known_values.max())
+    region = defect_region(mask, settings)
+    sub_array, sub_mask = array[region], mask[region]
+    normalised = ((np.where(sub_mask, 0.0, sub_array) - low) / (high - low)).astype(np.float32)
+    filled = smooth_fill(torch.from_numpy(normalised), torch.from_numpy(~sub_mask),
+                         int(settings["smoothing_iterations"]), settings.get("smoothing_relaxation")).numpy()
+    corrected = correct_fill(model, filled, sub_mask, steps)
+    values = corrected[sub_mask].astype(np.float64) * (high - low) + low
+    result[region][sub_mask] = np.clip(values, known_values.min(), known_values.max())
     return result
+
+
+def defect_region(mask: np.ndarray, settings: dict) -> Tuple[slice, ...]:
+    """The bounding box of the defects grown by every tile's and slab's reach (plus one voxel for
+    the harmonic sweeps' neighbours), clipped to the volume. Tiles never read outside it, so the
+    fill works on this box alone: one 32³ hole in a 256³ scan costs the hole, not the scan."""
+    from .slab_tiles import padding
+
+    reach = padding(int(settings["tile_margin"]), int(settings["min_tile"]), 4, int(settings["half_slab"])) + 1
+    where = np.nonzero(mask.any(axis=(1, 2))), np.nonzero(mask.any(axis=(0, 2))), np.nonzero(mask.any(axis=(0, 1)))
+    return tuple(slice(max(int(found[0][0]) - reach, 0), min(int(found[0][-1]) + 1 + reach, size))
+                 for found, size in zip(where, mask.shape))
