@@ -120,15 +120,16 @@ def inpainting_benchmark(volumes: Dict[str, Volume], seeds: List[int], device: s
 
 
 def filling_timing(volume_256: Volume, device: str) -> Dict[str, Dict[str, float]]:
-    """GAN fill time and peak memory in a child process: on ``volume_256`` with mixed defects
-    (the detection timing's volume) and with one 32³ box."""
+    """GAN fill time and peak memory in a child process: on ``volume_256`` (the detection
+    timing's volume) with mixed defects damaging just over 1 % of its voxels (the issue's
+    target; three regions of each kind, boxes up to 32³), and with one 32³ box."""
     import tempfile
     from pathlib import Path
 
     from ..volume import write_volume
     from .fill_timing import measure_fill
 
-    cases = {"volume_256": corrupt(volume_256, "mixed", seed=0),
+    cases = {"volume_256": corrupt(volume_256, "mixed", seed=0, count=3, box_size=32),
              "hole_32": corrupt(volume_256, "box", seed=0, count=1, box_size=32)}
     timing = {}
     with tempfile.TemporaryDirectory() as folder:
