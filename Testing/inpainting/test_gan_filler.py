@@ -10,7 +10,7 @@ import pytest
 from MedRestoreLib.defects import corrupt
 from MedRestoreLib.errors import InputError
 from MedRestoreLib.inpainting import filler_for
-from MedRestoreLib.inpainting.gan_filler import DEFAULT_MODEL, gan_fill, load_gan
+from MedRestoreLib.inpainting.gan_filler import DEFAULT_MODEL, defect_region, gan_fill, load_gan
 from MedRestoreLib.metrics import psnr
 from MedRestoreLib.options import FillMethod, FillOptions
 from MedRestoreLib.volume import Volume, read_volume
@@ -64,6 +64,25 @@ def test_filler_for_gan_runs_the_shipped_model(blob_case):
     assert FillMethod("gan") is FillMethod.GAN
     filled = filler_for(FillOptions(method="gan"), "cpu")(damaged, mask)
     assert not np.array_equal(filled[mask], damaged[mask])
+
+
+def test_the_fill_only_needs_the_defect_region(model):
+    """A hole far from the edges is filled alike in the whole scan and in the region around it
+    (the region is what gan_fill works on; only the smooth start may differ, by rounding)."""
+    sample = read_volume(SAMPLE).array.astype(np.float64)
+    mask = np.zeros(sample.shape, bool)
+    mask[36:44, 44:52, 36:44] = True
+    region = defect_region(mask, model.config["model"])
+    reach = 36 - region[0].start
+    assert reach > 2
+    assert region == (slice(36 - reach, 44 + reach), slice(44 - reach, 52 + reach), slice(36 - reach, 44 + reach))
+    whole = gan_fill(sample, mask, model=model)
+    inside = gan_fill(sample[region], mask[region], model=model)
+    assert np.abs(whole[region][mask[region]] - inside[mask[region]]).max() < 0.01 * np.ptp(sample)
+    edge = np.zeros(sample.shape, bool)
+    edge[0:3, 0:4, -5:] = True
+    assert [(r.start, r.stop) for r in defect_region(edge, model.config["model"])] == \
+        [(0, 3 + reach), (0, 4 + reach), (sample.shape[2] - 5 - reach, sample.shape[2])]
 
 
 def test_nothing_masked_returns_the_input(model, blob_case):
