@@ -13,15 +13,13 @@ scan's contribution is added into one accumulator — peak memory is the feature
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
+from ..model_folder import load_verified_weights, read_model_folder
 from .dpd import FEATURE_NAMES
 from .lstm import build_localizer
 
@@ -42,41 +40,19 @@ class Localizer:
     folder: Path
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def load_localizer(folder: Path = DEFAULT_MODEL, device: str = "cpu") -> Localizer:
-    """Load and verify a localizer folder.
+    """Load and verify a localizer folder (:mod:`MedRestoreLib.model_folder`).
 
     Raises:
-        InputError: files missing, SHA-256 mismatch (truncated or tampered weights), or
-            weights that do not fit the configured network.
+        InputError: files missing, SHA-256 mismatch (truncated or tampered weights), features
+            other than this version computes, or weights that do not fit the configured network.
     """
-    import torch
-
     folder = Path(folder)
-    try:
-        config = json.loads((folder / "config.json").read_text())
-        metadata = json.loads((folder / "metadata.json").read_text())
-    except (OSError, ValueError) as error:
-        raise InputError(f"{folder}: not a usable model folder ({error})") from None
-    weights = folder / "weights.pt"
-    if not weights.exists() or sha256_of(weights) != metadata.get("sha256"):
-        raise InputError(f"{weights}: missing, truncated or modified (SHA-256 differs from "
-                         "metadata.json); reinstall MedRestore")
+    config, metadata = read_model_folder(folder)
     if config.get("features") != list(FEATURE_NAMES):
         raise InputError(f"{folder}: trained on other features than this version computes")
     model = build_localizer(len(FEATURE_NAMES), config["model"]["hidden"], config["model"]["lstm_hidden"])
-    try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError) as error:
-        raise InputError(f"{weights}: not a plain weights file, refused by torch.load(weights_only=True) "
-                         f"({str(error).splitlines()[0][:120]})") from None
-    try:
-        model.load_state_dict(state)
-    except (RuntimeError, ValueError, TypeError, AttributeError) as error:
-        raise InputError(f"{weights}: does not fit the network of config.json ({str(error)[:120]})") from None
+    load_verified_weights(model, folder / "weights.pt", metadata.get("sha256"))
     return Localizer(model.to(device).eval(), float(config["model"]["gate"]),
                      float(config["threshold"]), float(config["dpd_threshold"]), config, folder)
 

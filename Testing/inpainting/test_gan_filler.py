@@ -146,7 +146,7 @@ def test_weights_that_do_not_fit_the_config_are_refused(tmp_path):
     config = json.loads((folder / "config.json").read_text())
     config["model"]["width"] = 8
     (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(InputError, match="refused"):
+    with pytest.raises(InputError, match="does not fit the network"):
         load_gan(folder)
 
 
