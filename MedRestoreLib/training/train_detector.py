@@ -15,8 +15,6 @@ is saved every ``checkpoint_every`` steps; ``--resume`` continues from it.
 """
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
 import subprocess
 import time
@@ -31,7 +29,9 @@ from ..detection.dpd import FEATURE_NAMES, compute_features
 from ..detection.lstm import build_localizer, next_defect_targets
 from ..metrics import mask_scores
 from ..volume import read_volume, sitk_from_volume, volume_from_sitk
-from .fetch_data import default_cache, fetch
+from ..model_folder import sha256_of
+from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
+from .fetch_data import fetch
 
 
 def resample(volume, spacing: float) -> np.ndarray:
@@ -202,14 +202,9 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False, devic
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.pt"
     step = 0
+    parts = {"model": model, "optimiser": optimiser, "schedule": schedule}
     if resume and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
-        step = state["step"]
+        step = load_checkpoint(checkpoint, parts, rng)["step"]
     started = time.time()
     running = []
     stream = batches(training, config, settings["seed"] + step, workers)
@@ -228,9 +223,7 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False, devic
         step += 1
         running.append(float(loss.detach()))
         if step % settings["checkpoint_every"] == 0 or step == settings["steps"]:
-            torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                        "schedule": schedule.state_dict(), "rng": rng.bit_generator.state,
-                        "torch_rng": torch.get_rng_state(), "step": step}, checkpoint)
+            save_checkpoint(checkpoint, parts, rng, step=step)
             print(f"step {step}/{settings['steps']} loss {np.mean(running):.4f} "
                   f"{time.time() - started:.0f} s", flush=True)
             running = []
@@ -249,7 +242,7 @@ def finish(model, config, config_path, out: Path, validation, started, step, dev
                     command=f"python -m MedRestoreLib.training.train_detector --config {config_path}")
     (out / "config.json").write_text(json.dumps(resolved, indent=2))
     metadata = {"id": config["model"]["id"], "version": config["model"]["version"],
-                "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+                "sha256": sha256_of(weights),
                 "parameters": sum(p.numel() for p in model.parameters()),
                 "training_seconds": round(time.time() - started, 1), "steps_done": step,
                 "device": device, "validation": scores}
@@ -258,11 +251,7 @@ def finish(model, config, config_path, out: Path, validation, started, step, dev
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="medrestore train detector", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--cache", type=Path, default=default_cache())
-    parser.add_argument("--resume", action="store_true")
+    parser = trainer_parser("detector", __doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--workers", type=int, default=0, help="data worker processes")
     parser.add_argument("--arrays", type=Path, help="volumes prepared by --export-arrays")

@@ -16,8 +16,6 @@ variants are compared with the full model at equal steps. Writes ``weights.pt``,
 """
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
 import math
 import time
@@ -31,7 +29,9 @@ from ..inpainting.gan_discriminator import PatchDiscriminator, patch_weights
 from ..inpainting.gan_generator import build_generator
 from ..inpainting.gan_losses import (covariance_loss, discriminator_loss, generator_adversarial_loss,
                                      r1_penalty, reconstruction_loss)
-from .fetch_data import default_cache, fetch
+from ..model_folder import sha256_of
+from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
+from .fetch_data import fetch
 from .inpainting_data import damaged_crop, load_labels, load_t1, tiles_from_crop
 from .train_detector import _commit
 
@@ -73,15 +73,10 @@ class Trainer:
         self.d_optimiser = torch.optim.Adam(self.critic.parameters(), lr=settings["critic_learning_rate"],
                                             betas=(0.5, 0.999))
 
-    def state(self):
-        return {"generator": self.generator.state_dict(), "critic": self.critic.state_dict(),
-                "g_optimiser": self.g_optimiser.state_dict(), "d_optimiser": self.d_optimiser.state_dict()}
-
-    def load(self, state):
-        self.generator.load_state_dict(state["generator"])
-        self.critic.load_state_dict(state["critic"])
-        self.g_optimiser.load_state_dict(state["g_optimiser"])
-        self.d_optimiser.load_state_dict(state["d_optimiser"])
+    def parts(self):
+        """What a checkpoint holds (:mod:`.checkpoint`)."""
+        return {"generator": self.generator, "critic": self.critic,
+                "g_optimiser": self.g_optimiser, "d_optimiser": self.d_optimiser}
 
     def step(self, slabs, truth, step: int) -> Dict[str, float]:
         settings, half = self.config["train"], self.config["model"]["half_slab"]
@@ -139,18 +134,14 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool, device: str,
     checkpoint = out / "checkpoint.pt"
     step, seconds_before = 0, 0.0
     if resume and checkpoint.exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        trainer.load(state)
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
-        step, seconds_before = state["step"], state["seconds"]
+        progress = load_checkpoint(checkpoint, trainer.parts(), rng)
+        step, seconds_before = progress["step"], progress["seconds"]
         print(f"resumed at step {step}", flush=True)
     started = time.time()
     running = {}
 
-    def save_checkpoint():
-        torch.save(dict(trainer.state(), rng=rng.bit_generator.state, torch_rng=torch.get_rng_state(),
-                        step=step, seconds=seconds_before + time.time() - started), checkpoint)
+    def write_checkpoint():
+        save_checkpoint(checkpoint, trainer.parts(), rng, step=step, seconds=seconds_before + time.time() - started)
 
     stop_at = settings.get("stop_after_steps", settings["steps"])
     while step < stop_at:
@@ -165,12 +156,12 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool, device: str,
         if step in settings.get("snapshot_steps", []):
             torch.save(trainer.generator.state_dict(), out / f"generator-step{step}.pt")
         if step % settings["checkpoint_every"] == 0 or step == stop_at:
-            save_checkpoint()
+            write_checkpoint()
             summary = " ".join(f"{k} {np.mean(v):.4f}" for k, v in running.items())
             print(f"step {step}/{settings['steps']} {summary} "
                   f"{seconds_before + time.time() - started:.0f} s", flush=True)
             running = {}
-    save_checkpoint()
+    write_checkpoint()
     generator = trainer.generator.cpu().eval()
     torch.save(generator.state_dict(), out / "weights.pt")
     return finish(generator, config, config_path, out, cache, seconds_before + time.time() - started,
@@ -187,7 +178,7 @@ def finish(generator, config, config_path, out: Path, cache: Path, seconds, step
                     command=f"medrestore train inpainting --config {config_path} --out {out}")
     (out / "config.json").write_text(json.dumps(resolved, indent=2))
     metadata = {"id": config["model"]["id"], "version": config["model"]["version"],
-                "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+                "sha256": sha256_of(weights),
                 "parameters": sum(p.numel() for p in generator.parameters()),
                 "training_seconds": round(seconds, 1), "steps_done": step, "device": device,
                 "validation": scores}
@@ -207,7 +198,7 @@ def ship(out: Path, folder: Path, variants: Dict[str, Path]) -> None:
     metadata["variants"] = {}
     for name, path in variants.items():
         shutil.copyfile(path, folder / name)
-        entry = {"sha256": hashlib.sha256((folder / name).read_bytes()).hexdigest(), "source": str(path)}
+        entry = {"sha256": sha256_of(folder / name), "source": str(path)}
         run_config = Path(path).parent / "config.json"
         if run_config.exists():  # the fill settings the variant was trained with travel with it
             model = json.loads(run_config.read_text())["model"]
@@ -217,11 +208,7 @@ def ship(out: Path, folder: Path, variants: Dict[str, Path]) -> None:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="medrestore train inpainting", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--cache", type=Path, default=default_cache())
-    parser.add_argument("--resume", action="store_true")
+    parser = trainer_parser("inpainting", __doc__.splitlines()[0])
     parser.add_argument("--fork-from", type=Path, metavar="CHECKPOINT",
                         help="start from another run's checkpoint (weights, optimisers, data RNG, step) "
                              "under this config: how the ablations branch off the shipped run")

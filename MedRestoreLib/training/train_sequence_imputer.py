@@ -13,8 +13,6 @@ held-out alzheimer subjects and on a synthetic cohort of another seed.
 """
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -26,7 +24,9 @@ import torch
 from ..imputation.cohort import alzheimer_subjects, synthetic_cohort
 from ..imputation.scoring import score_cohort
 from ..imputation.sequence_net import build, interpolate_gaps
-from .fetch_data import default_cache, fetch
+from ..model_folder import sha256_of
+from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
+from .fetch_data import fetch
 from .train_detector import _commit
 
 
@@ -88,14 +88,10 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings["steps"])
     out.mkdir(parents=True, exist_ok=True)
     checkpoint, step, spent = out / "checkpoint.pt", 0, 0.0
+    parts = {"model": model, "optimiser": optimiser, "schedule": schedule}
     if resume and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
-        step, spent = state["step"], state["seconds"]
+        progress = load_checkpoint(checkpoint, parts, rng)
+        step, spent = progress["step"], progress["seconds"]
     started = time.time() - spent
     running = []
     while step < settings["steps"] and time.time() - started < settings["max_seconds"]:
@@ -110,10 +106,7 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
         step += 1
         running.append(float(loss.detach()))
         if step % settings["checkpoint_every"] == 0:
-            torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                        "schedule": schedule.state_dict(), "rng": rng.bit_generator.state,
-                        "torch_rng": torch.get_rng_state(), "step": step,
-                        "seconds": time.time() - started}, checkpoint)
+            save_checkpoint(checkpoint, parts, rng, step=step, seconds=time.time() - started)
             print(f"step {step}/{settings['steps']} mse {np.mean(running):.4f} {time.time() - started:.0f} s",
                   flush=True)
             running = []
@@ -124,7 +117,7 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
                     command=f"medrestore train sequence-imputer --config {config_path} --out {out}")
     (out / "config.json").write_text(json.dumps(resolved, indent=2))
     metadata = {"id": config["model"]["id"], "version": config["model"]["version"],
-                "sha256": hashlib.sha256((out / "weights.pt").read_bytes()).hexdigest(),
+                "sha256": sha256_of(out / "weights.pt"),
                 "parameters": sum(p.numel() for p in model.parameters()),
                 "training_seconds": round(seconds, 1), "steps_done": step, "device": "cpu (1 thread)",
                 "validation_rmse": validate(model, config, cache)}
@@ -133,13 +126,7 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="medrestore train sequence-imputer",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--cache", type=Path, default=default_cache())
-    parser.add_argument("--resume", action="store_true")
-    args = parser.parse_args(argv)
+    args = trainer_parser("sequence-imputer", __doc__.splitlines()[0]).parse_args(argv)
     print(json.dumps(train(args.config, args.out, args.cache, args.resume), indent=2))
 
 

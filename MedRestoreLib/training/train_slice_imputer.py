@@ -15,8 +15,6 @@ steps, continued by ``--resume``.
 """
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -30,7 +28,9 @@ from ..imputation.layout import Acquisition, simulate
 from ..imputation.slice_net import build, neighbour_indices
 from ..metrics import intensity_window
 from ..volume import read_volume
-from .fetch_data import default_cache, fetch
+from ..model_folder import sha256_of
+from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
+from .fetch_data import fetch
 from .train_detector import _commit, resample
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "mni152_t1_2mm.nrrd"
@@ -107,14 +107,10 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings["steps"])
     out.mkdir(parents=True, exist_ok=True)
     checkpoint, step, spent, cpu_spent = out / "checkpoint.pt", 0, 0.0, 0.0
+    parts = {"model": model, "optimiser": optimiser, "schedule": schedule}
     if resume and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
-        step, spent, cpu_spent = state["step"], state["seconds"], state.get("cpu_seconds", 0.0)
+        progress = load_checkpoint(checkpoint, parts, rng)
+        step, spent, cpu_spent = progress["step"], progress["seconds"], progress.get("cpu_seconds", 0.0)
     started, cpu_started = time.time() - spent, time.process_time() - cpu_spent
     running = []
     while step < settings["steps"]:
@@ -134,11 +130,8 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
         step += 1
         running.append(float(loss.detach()))
         if step % settings["checkpoint_every"] == 0:
-            torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                        "schedule": schedule.state_dict(), "rng": rng.bit_generator.state,
-                        "torch_rng": torch.get_rng_state(), "step": step,
-                        "seconds": time.time() - started,
-                        "cpu_seconds": time.process_time() - cpu_started}, checkpoint)
+            save_checkpoint(checkpoint, parts, rng, step=step, seconds=time.time() - started,
+                            cpu_seconds=time.process_time() - cpu_started)
             print(f"step {step}/{settings['steps']} mse {np.mean(running):.6f} {time.time() - started:.0f} s",
                   flush=True)
             running = []
@@ -150,7 +143,7 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
                     command=f"medrestore train slice-imputer --config {config_path} --out {out}")
     (out / "config.json").write_text(json.dumps(resolved, indent=2))
     metadata = {"id": config["model"]["id"], "version": config["model"]["version"],
-                "sha256": hashlib.sha256((out / "weights.pt").read_bytes()).hexdigest(),
+                "sha256": sha256_of(out / "weights.pt"),
                 "parameters": sum(p.numel() for p in model.parameters()),
                 "training_seconds": round(seconds, 1), "training_cpu_seconds": round(cpu_seconds, 1),
                 "steps_done": step, "device": "cpu (1 thread)",
@@ -160,13 +153,7 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="medrestore train slice-imputer",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--cache", type=Path, default=default_cache())
-    parser.add_argument("--resume", action="store_true")
-    args = parser.parse_args(argv)
+    args = trainer_parser("slice-imputer", __doc__.splitlines()[0]).parse_args(argv)
     print(json.dumps(train(args.config, args.out, args.cache, args.resume), indent=2))
 
 
