@@ -12,6 +12,7 @@ Example (Slicer Python console):
 """
 from __future__ import annotations
 
+import contextlib
 from typing import List, Optional
 
 import numpy as np
@@ -102,8 +103,7 @@ class MedRestoreLogic:
             raise InputError("the input node is not in a scene; pass MedRestoreLogic(scene)")
         isSequence = inputNode.IsA("vtkMRMLSequenceNode")
         self._checkNodes(inputNode, outputNode, isSequence)
-        self._added, self.lastResult = [], None
-        try:
+        with self._addingNodes(scene):
             frames = self._frames(inputNode, isSequence)
             mask = None if knownMaskNode is None else self._readMask(scene, knownMaskNode, frames[0][1])
             for _, frameNode, volume in frames:
@@ -122,11 +122,6 @@ class MedRestoreLogic:
             else:
                 outputNode = self._writeVolumeOutputs(scene, inputNode, results[0], outputNode)
             outputNode.SetNodeReferenceID(REPORT_REFERENCE, table.GetID())
-        except BaseException:
-            self._removeAdded(scene)
-            raise
-        finally:
-            self._added = []
         self.lastResult = results if isSequence else results[0]
         return outputNode
 
@@ -140,17 +135,11 @@ class MedRestoreLogic:
         self._checkNodes(inputNode, outputNode, False)
         if not result.volume.has_same_geometry(self.volumeFromNode(inputNode)):
             raise InputError(f"the result does not lie on the grid of '{inputNode.GetName()}'")
-        self._added, self.lastResult = [], None
-        try:
+        with self._addingNodes(scene):
             table = self._addReportTable(scene, f"{inputNode.GetName()} restore report",
                                          [(None, inputNode, result.volume)], [result], False)
             outputNode = self._writeVolumeOutputs(scene, inputNode, result, outputNode)
             outputNode.SetNodeReferenceID(REPORT_REFERENCE, table.GetID())
-        except BaseException:
-            self._removeAdded(scene)
-            raise
-        finally:
-            self._added = []
         self.lastResult = result
         return outputNode
 
@@ -213,6 +202,19 @@ class MedRestoreLogic:
         return mask.with_array((mask.array != 0).astype(np.uint8))
 
     # --- outputs ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _addingNodes(self, scene):
+        """Nodes added (:meth:`_addNode`) inside the block stay only if the block completes; on
+        any error or cancel they are all removed, so the scene holds no half-made result."""
+        self._added, self.lastResult = [], None
+        try:
+            yield
+        except BaseException:
+            self._removeAdded(scene)
+            raise
+        finally:
+            self._added = []
 
     def _addNode(self, scene, className, name):
         node = scene.AddNewNodeByClass(className, name)
