@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-CELLS = {"lstm": nn.LSTMCell, "srn": nn.RNNCell}
+from .feedback_cells import CELLS, advance, initial_state
 
 
 class SequenceImputer(nn.Module):
@@ -30,17 +30,12 @@ class SequenceImputer(nn.Module):
         self.head = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1))
 
     def _run(self, cell, feedback, values, acquired, gaps, interpolated, order):
-        batch = values.shape[0]
-        state = values.new_zeros(batch, cell.hidden_size)
-        memory = torch.zeros_like(state) if self.cell_kind == "lstm" else None
+        state, memory = initial_state(cell, values.shape[0], values)
         outputs = [None] * values.shape[1]
         for t in order:
             reading = torch.where(acquired[:, t] > 0, values[:, t], feedback(state)[:, 0])
             inputs = torch.stack([reading, acquired[:, t], gaps[:, t], interpolated[:, t]], 1)
-            if memory is None:
-                state = cell(inputs, state)
-            else:
-                state, memory = cell(inputs, (state, memory))
+            state, memory = advance(cell, inputs, state, memory)
             outputs[t] = state
         return torch.stack(outputs, 1)
 

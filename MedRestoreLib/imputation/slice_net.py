@@ -17,7 +17,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-CELLS = {"lstm": nn.LSTMCell, "srn": nn.RNNCell}
+from .feedback_cells import CELLS, advance, initial_state
 
 
 def _encoder(channels: int) -> nn.Sequential:
@@ -48,19 +48,14 @@ class SliceImputer(nn.Module):
     def _run(self, cell, feedback, acquired, base, anchor, order):
         """One direction: states (S, L, hidden) for S = B·h·w sequences."""
         sequences, length = base.shape[0], base.shape[1]
-        state = torch.zeros(sequences, cell.hidden_size, dtype=base.dtype, device=base.device)
-        memory = torch.zeros_like(state) if self.cell_kind == "lstm" else None
+        state, memory = initial_state(cell, sequences, base)
         outputs = [None] * length
         for t in order:
             if anchor[t] >= 0:
                 reading, flag = acquired[:, anchor[t]], torch.ones_like(state[:, :1])
             else:
                 reading, flag = feedback(state), torch.zeros_like(state[:, :1])
-            inputs = torch.cat([reading, base[:, t], flag], 1)
-            if memory is None:
-                state = cell(inputs, state)
-            else:
-                state, memory = cell(inputs, (state, memory))
+            state, memory = advance(cell, torch.cat([reading, base[:, t], flag], 1), state, memory)
             outputs[t] = state
         return torch.stack(outputs, 1)
 
