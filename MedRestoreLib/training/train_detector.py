@@ -16,7 +16,6 @@ is saved every ``checkpoint_every`` steps; ``--resume`` continues from it.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 from typing import Dict, List
@@ -29,9 +28,9 @@ from ..detection.dpd import FEATURE_NAMES, compute_features
 from ..detection.lstm import build_localizer, next_defect_targets
 from ..metrics import mask_scores
 from ..volume import read_volume, sitk_from_volume, volume_from_sitk
-from ..model_folder import sha256_of
 from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
 from .fetch_data import fetch
+from .run_folder import write_run_folder
 
 
 def resample(volume, spacing: float) -> np.ndarray:
@@ -178,14 +177,6 @@ def validate(model, volumes, config, seed) -> Dict[str, object]:
             "dpd": _best_threshold(dpd, [3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 16.0, 24.0], limit)}
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent).stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
-
-
 def train(config_path: Path, out: Path, cache: Path, resume: bool = False, device: str = "cpu",
           workers: int = 0, arrays: Path = None) -> Dict:
     config = json.loads(Path(config_path).read_text())
@@ -228,26 +219,17 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False, devic
                   f"{time.time() - started:.0f} s", flush=True)
             running = []
     model = model.cpu().eval()
-    torch.save(model.state_dict(), out / "weights.pt")
     return finish(model, config, config_path, out, validation, started, step, device)
 
 
 def finish(model, config, config_path, out: Path, validation, started, step, device) -> Dict:
-    """Validate, then write config.json (resolved, with thresholds) and metadata.json."""
+    """Validate, then write the run folder (config with the thresholds, metadata)."""
     scores = validate(model, validation, config, config["train"]["seed"] + 1)
-    weights = out / "weights.pt"
-    resolved = dict(config, threshold=scores["lstm"]["threshold"],
-                    dpd_threshold=scores["dpd"]["threshold"], commit=_commit(),
-                    features=list(FEATURE_NAMES),
-                    command=f"python -m MedRestoreLib.training.train_detector --config {config_path}")
-    (out / "config.json").write_text(json.dumps(resolved, indent=2))
-    metadata = {"id": config["model"]["id"], "version": config["model"]["version"],
-                "sha256": sha256_of(weights),
-                "parameters": sum(p.numel() for p in model.parameters()),
-                "training_seconds": round(time.time() - started, 1), "steps_done": step,
-                "device": device, "validation": scores}
-    (out / "metadata.json").write_text(json.dumps(metadata, indent=2))
-    return metadata
+    return write_run_folder(out, model, config, f"medrestore train detector --config {config_path} --out {out}",
+                            resolved={"threshold": scores["lstm"]["threshold"],
+                                      "dpd_threshold": scores["dpd"]["threshold"], "features": list(FEATURE_NAMES)},
+                            training_seconds=round(time.time() - started, 1), steps_done=step, device=device,
+                            validation=scores)
 
 
 def main(argv=None):

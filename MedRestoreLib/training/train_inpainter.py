@@ -33,7 +33,7 @@ from ..model_folder import sha256_of
 from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
 from .fetch_data import fetch
 from .inpainting_data import damaged_crop, load_labels, load_t1, tiles_from_crop
-from .train_detector import _commit
+from .run_folder import write_run_folder
 
 
 def batch_of_tiles(volumes, labels, config, rng):
@@ -163,27 +163,17 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool, device: str,
             running = {}
     write_checkpoint()
     generator = trainer.generator.cpu().eval()
-    torch.save(generator.state_dict(), out / "weights.pt")
     return finish(generator, config, config_path, out, cache, seconds_before + time.time() - started,
                   step, device)
 
 
 def finish(generator, config, config_path, out: Path, cache: Path, seconds, step, device) -> Dict:
-    """Validate on held-out Colin27 crops, then write config.json and metadata.json."""
+    """Validate on held-out Colin27 crops, then write the run folder (weights, config, metadata)."""
     from .inpainting_validation import validate
 
     scores = validate(generator, config, cache)
-    weights = out / "weights.pt"
-    resolved = dict(config, commit=_commit(),
-                    command=f"medrestore train inpainting --config {config_path} --out {out}")
-    (out / "config.json").write_text(json.dumps(resolved, indent=2))
-    metadata = {"id": config["model"]["id"], "version": config["model"]["version"],
-                "sha256": sha256_of(weights),
-                "parameters": sum(p.numel() for p in generator.parameters()),
-                "training_seconds": round(seconds, 1), "steps_done": step, "device": device,
-                "validation": scores}
-    (out / "metadata.json").write_text(json.dumps(metadata, indent=2))
-    return metadata
+    return write_run_folder(out, generator, config, f"medrestore train inpainting --config {config_path} --out {out}",
+                            training_seconds=round(seconds, 1), steps_done=step, device=device, validation=scores)
 
 
 def ship(out: Path, folder: Path, variants: Dict[str, Path]) -> None:

@@ -24,10 +24,9 @@ import torch
 from ..imputation.cohort import alzheimer_subjects, synthetic_cohort
 from ..imputation.scoring import score_cohort
 from ..imputation.sequence_net import build, interpolate_gaps
-from ..model_folder import sha256_of
 from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
 from .fetch_data import fetch
-from .train_detector import _commit
+from .run_folder import write_run_folder
 
 
 def series_pool(cohort, interval):
@@ -112,17 +111,9 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
             running = []
     seconds = time.time() - started
     model.eval()
-    torch.save(model.state_dict(), out / "weights.pt")
-    resolved = dict(config, commit=_commit(),
-                    command=f"medrestore train sequence-imputer --config {config_path} --out {out}")
-    (out / "config.json").write_text(json.dumps(resolved, indent=2))
-    metadata = {"id": config["model"]["id"], "version": config["model"]["version"],
-                "sha256": sha256_of(out / "weights.pt"),
-                "parameters": sum(p.numel() for p in model.parameters()),
-                "training_seconds": round(seconds, 1), "steps_done": step, "device": "cpu (1 thread)",
-                "validation_rmse": validate(model, config, cache)}
-    (out / "metadata.json").write_text(json.dumps(metadata, indent=2))
-    return metadata
+    return write_run_folder(out, model, config, f"medrestore train sequence-imputer --config {config_path} --out {out}",
+                            training_seconds=round(seconds, 1), steps_done=step, device="cpu (1 thread)",
+                            validation_rmse=validate(model, config, cache))
 
 
 def main(argv=None):

@@ -28,10 +28,10 @@ from ..imputation.layout import Acquisition, simulate
 from ..imputation.slice_net import build, neighbour_indices
 from ..metrics import intensity_window
 from ..volume import read_volume
-from ..model_folder import sha256_of
 from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
 from .fetch_data import fetch
-from .train_detector import _commit, resample
+from .run_folder import write_run_folder
+from .train_detector import resample
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "mni152_t1_2mm.nrrd"
 
@@ -137,19 +137,10 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Di
             running = []
     seconds, cpu_seconds = time.time() - started, time.process_time() - cpu_started
     model.eval()
-    torch.save(model.state_dict(), out / "weights.pt")
-    scores = validate(model, config)
-    resolved = dict(config, commit=_commit(),
-                    command=f"medrestore train slice-imputer --config {config_path} --out {out}")
-    (out / "config.json").write_text(json.dumps(resolved, indent=2))
-    metadata = {"id": config["model"]["id"], "version": config["model"]["version"],
-                "sha256": sha256_of(out / "weights.pt"),
-                "parameters": sum(p.numel() for p in model.parameters()),
-                "training_seconds": round(seconds, 1), "training_cpu_seconds": round(cpu_seconds, 1),
-                "steps_done": step, "device": "cpu (1 thread)",
-                "validation_mni152_2mm_psnr_missing_db": scores}
-    (out / "metadata.json").write_text(json.dumps(metadata, indent=2))
-    return metadata
+    return write_run_folder(out, model, config, f"medrestore train slice-imputer --config {config_path} --out {out}",
+                            training_seconds=round(seconds, 1), training_cpu_seconds=round(cpu_seconds, 1),
+                            steps_done=step, device="cpu (1 thread)",
+                            validation_mni152_2mm_psnr_missing_db=validate(model, config))
 
 
 def main(argv=None):
