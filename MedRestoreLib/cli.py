@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--mask-out", help="write the defect mask (uint8 0/1)")
     restore.add_argument("--method", default=FillMethod.BIHARMONIC_3D.value,
                          choices=[m.value for m in FillMethod], help="fill method")
+    restore.add_argument("--adapt-seconds", type=float, default=0.0, metavar="S",
+                         help="--method gan: fine-tune on this volume's intact voxels for S s first (off: 0)")
     _add_detector_options(restore)
     restore.add_argument("--seed", type=int, default=0)
     restore.add_argument("--report", help="write the report as JSON")
@@ -178,7 +180,8 @@ def _restore_command(args, progress) -> None:
                    [args.output, args.mask_out, args.prob_out, args.report, args.preview])
     options = RestoreOptions.from_dict({
         "detect": {"method": args.detector, "threshold": args.threshold},
-        "fill": {"method": args.method}, "device": args.device, "seed": args.seed})
+        "fill": {"method": args.method, "adapt_seconds": args.adapt_seconds},
+        "device": args.device, "seed": args.seed})
     frames = read_series(args.input)
     mask = read_volume(args.mask, VolumeKind.LABEL) if args.mask else None
     results = []

@@ -115,15 +115,23 @@ class FillOptions(_JsonOptions):
     Args:
         method: filler (see :class:`FillMethod`).
         telea_radius: neighbourhood radius in pixels of the OpenCV fillers.
+        adapt_seconds: GAN only: seconds of test-time adaptation of the generator on the
+            volume's intact voxels before filling; 0 (the default) = off.
     """
 
     method: FillMethod = FillMethod.BIHARMONIC_3D
     telea_radius: int = 3
+    adapt_seconds: float = 0.0
 
     def validate(self) -> None:
         self.method = _choice(FillMethod, self.method, "fill method")
         if self.telea_radius < 1:
             raise InputError(f"telea_radius must be ≥ 1, got {self.telea_radius}")
+        if isinstance(self.adapt_seconds, bool) or not isinstance(self.adapt_seconds, (int, float)) \
+                or not 0 <= self.adapt_seconds < float("inf"):
+            raise InputError(f"adapt_seconds must be a number ≥ 0, got {self.adapt_seconds!r}")
+        if self.adapt_seconds and self.method is not FillMethod.GAN:
+            raise InputError("adapt_seconds (test-time adaptation) applies to the gan fill method only")
 
 
 @dataclass

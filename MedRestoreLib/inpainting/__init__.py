@@ -14,7 +14,7 @@ def filler_for(options: FillOptions, device: str = "cpu"):
     from .gan_filler import gan_fill  # imports torch only when called
 
     table = {
-        FillMethod.GAN: functools.partial(gan_fill, device=device),
+        FillMethod.GAN: functools.partial(gan_fill, device=device, adapt_seconds=options.adapt_seconds),
         FillMethod.BIHARMONIC_3D: biharmonic_3d,
         FillMethod.BIHARMONIC_2D: biharmonic_2d,
         FillMethod.ADJACENT_SLICES: adjacent_slices,

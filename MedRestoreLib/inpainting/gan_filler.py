@@ -125,7 +125,7 @@ def correct_fill(model: GanModel, filled: np.ndarray, mask: np.ndarray,
 
 
 def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanModel] = None,
-             device: str = "cpu") -> np.ndarray:
+             device: str = "cpu", adapt_seconds: float = 0.0, adapt_steps: Optional[int] = None) -> np.ndarray:
     """Fill the masked voxels of ``array`` (k, j, i) with the GAN filler.
 
     Args:
@@ -134,6 +134,10 @@ def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanMode
         steps: progress/cancel.
         model: a loaded :class:`GanModel`; the shipped one by default.
         device: where to load the shipped model when ``model`` is None.
+        adapt_seconds: > 0: first fine-tune a copy of the generator on this volume's intact
+            voxels for that long (:mod:`.test_time_adaptation`, seed 0); 0: off.
+        adapt_steps: also stop the adaptation after this many steps (a reproducible fill
+            whatever the machine's speed); None: the time budget alone.
 
     Returns:
         float64 array; equal to ``array`` outside ``mask``.
@@ -164,6 +168,12 @@ def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanMode
     normalised = ((np.where(sub_mask, 0.0, sub_array) - low) / (high - low)).astype(np.float32)
     filled = smooth_fill(torch.from_numpy(normalised), torch.from_numpy(~sub_mask),
                          int(settings["smoothing_iterations"]), settings.get("smoothing_relaxation")).numpy()
+    if adapt_seconds > 0:
+        from .test_time_adaptation import adapt_gan
+
+        model = adapt_gan(model, filled, sub_mask, adapt_seconds, adapt_steps,
+                          steps=steps and steps.sub(0.0, 0.8)).model
+        steps = steps and steps.sub(0.8, 1.0)
     corrected = correct_fill(model, filled, sub_mask, steps)
     values = corrected[sub_mask].astype(np.float64) * (high - low) + low
     result[region][sub_mask] = np.clip(values, known_values.min(), known_values.max())
