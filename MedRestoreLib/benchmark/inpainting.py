@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -42,11 +42,14 @@ ABLATIONS = {"gan full @1600 steps": "ablation-full-step1600.pt",
              "gan no covariance @1600": "ablation-no-covariance-step1600.pt"}
 
 
-def _fillers(device: str, quick: bool) -> Dict[str, object]:
+def _fillers(device: str, quick: bool, adapt_seconds: float = 0.0) -> Dict[str, object]:
     import torch
 
     fillers = {"gan": functools.partial(gan_fill, model=load_gan(DEFAULT_MODEL, device)),
                "gan initial fill only": functools.partial(gan_fill, model=_zero_generator(device))}
+    if adapt_seconds > 0:  # opt-in: it costs adapt_seconds per fill
+        fillers[f"gan+tta {adapt_seconds:g} s"] = functools.partial(
+            gan_fill, model=load_gan(DEFAULT_MODEL, device), adapt_seconds=adapt_seconds)
     if not quick:
         for label, weights in ABLATIONS.items():
             fillers[label] = functools.partial(gan_fill, model=load_gan(DEFAULT_MODEL, device, weights))
@@ -56,7 +59,8 @@ def _fillers(device: str, quick: bool) -> Dict[str, object]:
         "telea": functools.partial(opencv_inpaint, method="telea"),
         "navier-stokes": functools.partial(opencv_inpaint, method="navier-stokes")})
     if quick:
-        fillers = {k: v for k, v in fillers.items() if k in ("gan", "biharmonic3d", "adjacent-slices")}
+        fillers = {k: v for k, v in fillers.items()
+                   if k in ("gan", "biharmonic3d", "adjacent-slices") or k.startswith("gan+tta")}
     torch.manual_seed(0)
     return fillers
 
@@ -92,11 +96,16 @@ def scores(reference: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> Dict[
 
 
 def inpainting_benchmark(volumes: Dict[str, Volume], seeds: List[int], device: str, quick: bool,
-                         steps: Steps) -> Dict[str, object]:
+                         steps: Steps, adapt_seconds: float = 0.0, cases: Optional[List[str]] = None,
+                         methods: Optional[List[str]] = None) -> Dict[str, object]:
     """Per case and method: mean PSNR_mask, SSIM_mask, texture ratio and seconds over the
-    volumes × seeds; plus one example (box-32, or the last case) for the figure."""
-    fillers = _fillers(device, quick)
-    cases = QUICK_CASES if quick else tuple(CASES)
+    volumes × seeds; plus one example (box-32, or the last case) for the figure.
+    ``adapt_seconds`` > 0 adds the GAN with test-time adaptation; ``cases`` and ``methods``
+    (labels, e.g. "gan", "biharmonic3d"; a "gan+tta" prefix is enough) narrow the run."""
+    fillers = _fillers(device, quick, adapt_seconds)
+    if methods:
+        fillers = {k: v for k, v in fillers.items() if any(k == m or k.startswith(m + " ") for m in methods)}
+    cases = tuple(cases) if cases else QUICK_CASES if quick else tuple(CASES)
     runs = [(name, volume, seed, case) for name, volume in volumes.items() for seed in seeds for case in cases]
     collected: Dict[str, Dict[str, List[Dict[str, float]]]] = {}
     example = None

@@ -120,14 +120,22 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--adapt-seconds", type=float, default=0.0,
+                        help="also run the GAN with this much test-time adaptation per fill")
+    parser.add_argument("--cases", nargs="+", help="only these cases (skips the 256³ timing)")
+    parser.add_argument("--methods", nargs="+", help="only these methods, e.g. gan gan+tta biharmonic3d")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     volumes = development_volumes(args.quick)
     result = inpainting_benchmark(volumes, args.seeds, args.device, args.quick,
-                                  Steps(lambda f, m: print(f"{100 * f:5.1f} % {m}", flush=True)))
-    result["timing_256"] = None if args.quick else filling_timing(sample_256(), args.device)
+                                  Steps(lambda f, m: print(f"{100 * f:5.1f} % {m}", flush=True)),
+                                  args.adapt_seconds, args.cases, args.methods)
+    partial = args.quick or args.cases or args.methods
+    result["timing_256"] = None if partial else filling_timing(sample_256(), args.device)
     result["targets"] = filling_targets(result, result["timing_256"])
-    save_filling_figure(result.pop("example"), args.out / "inpainting.png")
+    example = result.pop("example")
+    if example is not None:
+        save_filling_figure(example, args.out / "inpainting.png")
     result.update(seeds=args.seeds, volumes={name: list(v.shape) for name, v in volumes.items()})
     write_json(result, args.out / "filling.json")
     (args.out / "filling.md").write_text(filling_markdown(result, result["timing_256"], result["targets"]))

@@ -18,7 +18,7 @@ from MedRestoreLib.volume import Volume
 
 from .test_gan_filler import blob_case, model  # noqa: F401 (shared fixtures: shipped model, blobs in a crop)
 
-STEPS = 3  # a few Adam steps: enough to move every weight, fast on a CPU
+STEPS = 2  # a few Adam steps: enough to move every weight, fast on a CPU
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +104,13 @@ def test_the_option_round_trips_and_reaches_the_filler(case):
             FillOptions.from_dict(bad)
     args = build_parser().parse_args(["restore", "in.nrrd", "out.nrrd", "--method", "gan", "--adapt-seconds", "2"])
     assert args.adapt_seconds == 2.0
+
+
+def test_the_benchmark_runs_gan_with_adaptation_beside_the_others_when_asked(blob_case):
+    from MedRestoreLib.benchmark.inpainting import inpainting_benchmark
+
+    volumes = {"crop": Volume(blob_case[0], np.eye(4))}
+    result = inpainting_benchmark(volumes, [0], "cpu", True, Steps(), adapt_seconds=0.5, cases=["box-16"],
+                                  methods=["gan", "gan+tta", "biharmonic3d"])
+    assert result["methods"] == ["gan", "gan+tta 0.5 s", "biharmonic3d"]
+    assert set(result["per_case"]["box-16"]) == set(result["methods"])
