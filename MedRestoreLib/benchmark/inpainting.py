@@ -48,7 +48,7 @@ def _fillers(device: str, quick: bool, adapt_seconds: float = 0.0) -> Dict[str, 
     fillers = {"gan": functools.partial(gan_fill, model=load_gan(DEFAULT_MODEL, device)),
                "gan initial fill only": functools.partial(gan_fill, model=_zero_generator(device))}
     if adapt_seconds > 0:  # opt-in: it costs adapt_seconds per fill
-        fillers[f"gan+tta {adapt_seconds:g} s"] = functools.partial(
+        fillers["gan+tta"] = functools.partial(
             gan_fill, model=load_gan(DEFAULT_MODEL, device), adapt_seconds=adapt_seconds)
     if not quick:
         for label, weights in ABLATIONS.items():
@@ -60,7 +60,7 @@ def _fillers(device: str, quick: bool, adapt_seconds: float = 0.0) -> Dict[str, 
         "navier-stokes": functools.partial(opencv_inpaint, method="navier-stokes")})
     if quick:
         fillers = {k: v for k, v in fillers.items()
-                   if k in ("gan", "biharmonic3d", "adjacent-slices") or k.startswith("gan+tta")}
+                   if k in ("gan", "gan+tta", "biharmonic3d", "adjacent-slices")}
     torch.manual_seed(0)
     return fillers
 
@@ -100,14 +100,16 @@ def inpainting_benchmark(volumes: Dict[str, Volume], seeds: List[int], device: s
                          methods: Optional[List[str]] = None) -> Dict[str, object]:
     """Per case and method: mean PSNR_mask, SSIM_mask, texture ratio and seconds over the
     volumes × seeds; plus one example (box-32, or the last case) for the figure.
-    ``adapt_seconds`` > 0 adds the GAN with test-time adaptation; ``cases`` and ``methods``
-    (labels, e.g. "gan", "biharmonic3d"; a "gan+tta" prefix is enough) narrow the run."""
+    ``adapt_seconds`` > 0 adds "gan+tta", the GAN with that much test-time adaptation per
+    fill; ``cases`` and ``methods`` (labels: "gan", "gan+tta", "biharmonic3d", ...) narrow the
+    run. ``per_volume`` holds the same scores for each volume (mean over seeds)."""
     fillers = _fillers(device, quick, adapt_seconds)
     if methods:
-        fillers = {k: v for k, v in fillers.items() if any(k == m or k.startswith(m + " ") for m in methods)}
+        fillers = {k: v for k, v in fillers.items() if k in methods}
     cases = tuple(cases) if cases else QUICK_CASES if quick else tuple(CASES)
     runs = [(name, volume, seed, case) for name, volume in volumes.items() for seed in seeds for case in cases]
     collected: Dict[str, Dict[str, List[Dict[str, float]]]] = {}
+    by_volume: Dict[str, Dict[str, Dict[str, List[Dict[str, float]]]]] = {}
     example = None
     for n, (name, volume, seed, case) in enumerate(runs):
         kind, box = CASES[case]
@@ -120,12 +122,18 @@ def inpainting_benchmark(volumes: Dict[str, Volume], seeds: List[int], device: s
             seconds = time.perf_counter() - started
             result = dict(scores(volume.array, fills[method], mask), seconds=seconds)
             collected.setdefault(case, {}).setdefault(method, []).append(result)
+            by_volume.setdefault(name, {}).setdefault(case, {}).setdefault(method, []).append(result)
         if case == ("box-16" if quick else "box-32") and example is None:
             example = (case, volume.array, damaged.array, mask, fills)
         steps.report((n + 1) / len(runs), f"filling: {case} on {name}, seed {seed}")
-    per_case = {case: {method: {key: float(np.mean([r[key] for r in results])) for key in results[0]}
-                       for method, results in methods.items()} for case, methods in collected.items()}
-    return {"per_case": per_case, "methods": list(fillers), "example": example}
+    return {"per_case": _means(collected), "per_volume": {name: _means(c) for name, c in by_volume.items()},
+            "methods": list(fillers), "adapt_seconds": adapt_seconds, "example": example}
+
+
+def _means(collected) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """case → method → mean of each score over the runs."""
+    return {case: {method: {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+                   for method, results in methods.items()} for case, methods in collected.items()}
 
 
 def filling_timing(volume_256: Volume, device: str) -> Dict[str, Dict[str, float]]:

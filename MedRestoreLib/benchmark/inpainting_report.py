@@ -50,14 +50,24 @@ def filling_targets(result: Dict[str, object], timing: Optional[Dict[str, Dict[s
     return rows
 
 
+def _score_table(per_case, methods) -> List[str]:
+    cases = list(per_case)
+    lines = ["| method | " + " | ".join(cases) + " |", "|---|" + "---|" * len(cases)]
+    for method in methods:
+        cells = [f"{per_case[c][method]['psnr_mask']:.2f} / {per_case[c][method]['ssim_mask']:.3f}" for c in cases]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def filling_markdown(result: Dict[str, object], timing, targets) -> str:
     per_case = result["per_case"]
     cases = list(per_case)
-    lines = ["PSNR_mask dB / SSIM_mask (mean over volumes × seeds), known mask:", "",
-             "| method | " + " | ".join(cases) + " |", "|---|" + "---|" * len(cases)]
-    for method in result["methods"]:
-        cells = [f"{per_case[c][method]['psnr_mask']:.2f} / {per_case[c][method]['ssim_mask']:.3f}" for c in cases]
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    lines = ["PSNR_mask dB / SSIM_mask (mean over volumes × seeds), known mask:", ""]
+    lines += _score_table(per_case, result["methods"])
+    if result.get("adapt_seconds"):
+        lines += ["", f"gan+tta: the GAN after {result['adapt_seconds']:g} s of test-time adaptation per fill."]
+    for name, scores in result.get("per_volume", {}).items():
+        lines += ["", f"{name} alone:", ""] + _score_table(scores, result["methods"])
     lines += ["", "Texture (std of the Laplacian over the hole, fill ÷ truth) and mean seconds per volume:", "",
               "| method | " + " | ".join(cases) + " |", "|---|" + "---|" * len(cases)]
     for method in result["methods"]:

@@ -112,5 +112,6 @@ def test_the_benchmark_runs_gan_with_adaptation_beside_the_others_when_asked(blo
     volumes = {"crop": Volume(blob_case[0], np.eye(4))}
     result = inpainting_benchmark(volumes, [0], "cpu", True, Steps(), adapt_seconds=0.5, cases=["box-16"],
                                   methods=["gan", "gan+tta", "biharmonic3d"])
-    assert result["methods"] == ["gan", "gan+tta 0.5 s", "biharmonic3d"]
+    assert result["methods"] == ["gan", "gan+tta", "biharmonic3d"] and result["adapt_seconds"] == 0.5
     assert set(result["per_case"]["box-16"]) == set(result["methods"])
+    assert result["per_volume"]["crop"] == result["per_case"]
