@@ -19,6 +19,7 @@ from .detection.localizer import SLAB
 from .devices import resolve_device
 from .errors import InputError
 from .inpainting import filler_for
+from .inpainting.gan_filler import MAX_BATCH_PIXELS as FILL_BATCH_PIXELS
 from .oom_fallback import Attempt, run_with_oom_fallback
 from .options import DetectOptions, RestoreOptions
 from .progress import CancelCallback, ProgressCallback, Steps
@@ -173,9 +174,16 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
     detected = time.perf_counter()
 
     original = volume.array
+    fell_back = mask is None and attempt.fell_back
     if defects.any():
-        filled = filler_for(options.fill, device)(original.astype(np.float64), defects,
-                                                 steps.sub(0.3, 1.0))
+        fill_steps = steps.sub(0.3, 1.0)
+        # A learned fill on CUDA retries with smaller batches, then on the CPU (classical fills
+        # run on the CPU and never reach the retry).
+        filled, fill_attempt = run_with_oom_fallback(
+            lambda on, pixels: filler_for(options.fill, on, pixels)(original.astype(np.float64), defects, fill_steps),
+            device, FILL_BATCH_PIXELS, notify=lambda message: fill_steps.report(0.0, message),
+            min_tile=FILL_BATCH_PIXELS // 16)
+        device, fell_back = fill_attempt.device, fell_back or fill_attempt.fell_back
         repaired = original.copy()
         repaired[defects] = cast_to_dtype(filled[defects], original.dtype)
     else:
@@ -188,8 +196,7 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
     _, regions = ndimage.label(defects, structure=np.ones((3, 3, 3), bool))
     report = RestoreReport(
         detector=detector, filler=options.fill.method.value, seed=options.seed,
-        device=device if mask is not None or not attempt.fell_back
-        else f"{device} (after CUDA ran out of memory)",
+        device=f"{device} (after CUDA ran out of memory)" if fell_back else device,
         mask_given=mask is not None, voxels=int(original.size), voxels_changed=int(defects.sum()),
         defect_regions=int(regions), seconds_detect=detected - started,
         seconds_fill=finished - detected)

@@ -29,7 +29,7 @@ from ..progress import Steps
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL = MODELS / "inpaint-gan-v1.0.0"
-MAX_BATCH_PIXELS = 48 * 48 * 64  # tile pixels per forward pass: bounds memory (~0.3 GB)
+MAX_BATCH_PIXELS = 48 * 48 * 64  # tile pixels per forward pass by default: bounds memory (~0.3 GB)
 
 
 @dataclass
@@ -78,7 +78,7 @@ def _window(known_values: np.ndarray):
 
 
 def correct_fill(model: GanModel, filled: np.ndarray, mask: np.ndarray,
-                 steps: Optional[Steps] = None) -> np.ndarray:
+                 steps: Optional[Steps] = None, batch_pixels: int = MAX_BATCH_PIXELS) -> np.ndarray:
     """The generator's fused fill of the masked voxels of a normalised, smoothly pre-filled
     float32 array; returns a new float32 array (unmasked voxels unchanged)."""
     import torch
@@ -99,7 +99,7 @@ def correct_fill(model: GanModel, filled: np.ndarray, mask: np.ndarray,
     count = np.zeros(filled.shape, np.uint8)
     autocast = model.device.startswith("cuda")
     done = 0
-    for group in batches(tiles, MAX_BATCH_PIXELS):
+    for group in batches(tiles, batch_pixels):
         slabs = np.empty((len(group), 2 * (2 * half + 1)) + group[0].shape, np.float32)
         for n, tile in enumerate(group):
             window = (slice(tile.index + pad - half, tile.index + pad + half + 1),
@@ -125,7 +125,8 @@ def correct_fill(model: GanModel, filled: np.ndarray, mask: np.ndarray,
 
 
 def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanModel] = None,
-             device: str = "cpu", adapt_seconds: float = 0.0, adapt_steps: Optional[int] = None) -> np.ndarray:
+             device: str = "cpu", adapt_seconds: float = 0.0, adapt_steps: Optional[int] = None,
+             batch_pixels: int = MAX_BATCH_PIXELS) -> np.ndarray:
     """Fill the masked voxels of ``array`` (k, j, i) with the GAN filler.
 
     Args:
@@ -138,6 +139,8 @@ def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanMode
             voxels for that long (:mod:`.test_time_adaptation`, seed 0); 0: off.
         adapt_steps: also stop the adaptation after this many steps (a reproducible fill
             whatever the machine's speed); None: the time budget alone.
+        batch_pixels: tile pixels per forward pass (memory; the fill is the same for any value,
+            which is how the out-of-memory fallback can halve it).
 
     Returns:
         float64 array; equal to ``array`` outside ``mask``.
@@ -174,7 +177,7 @@ def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanMode
         model = adapt_gan(model, filled, sub_mask, adapt_seconds, adapt_steps,
                           steps=steps and steps.sub(0.0, 0.8)).model
         steps = steps and steps.sub(0.8, 1.0)
-    corrected = correct_fill(model, filled, sub_mask, steps)
+    corrected = correct_fill(model, filled, sub_mask, steps, batch_pixels)
     values = corrected[sub_mask].astype(np.float64) * (high - low) + low
     result[region][sub_mask] = np.clip(values, known_values.min(), known_values.max())
     return result
