@@ -19,3 +19,23 @@ def test_quick_benchmark_writes_tables_targets_and_figure(tmp_path, capsys):
     table = (tmp_path / "bench" / "benchmark.md").read_text()
     assert "| F1 box |" in table and "## Targets" in table
     assert (tmp_path / "bench" / "detection.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_candidate_model_folder_is_scored_beside_the_shipped_gan():
+    """--candidate scores a training run's folder in the same run, on the same defects: the
+    shipped folder given as candidate must score exactly as "gan" does."""
+    import numpy as np
+
+    from MedRestoreLib.benchmark.inpainting import inpainting_benchmark
+    from MedRestoreLib.benchmark.runner import SAMPLE
+    from MedRestoreLib.inpainting.gan_filler import DEFAULT_MODEL
+    from MedRestoreLib.progress import Steps
+    from MedRestoreLib.volume import Volume, read_volume
+
+    sample = read_volume(SAMPLE)
+    crop = Volume(np.ascontiguousarray(sample.array[20:60, 24:72, 18:58]), sample.ijk_to_ras)
+    result = inpainting_benchmark({"crop": crop}, [0], "cpu", True, Steps(), cases=["blob"],
+                                  methods=["gan", "gan candidate"], candidate=DEFAULT_MODEL)
+    scores = result["per_case"]["blob"]
+    assert set(scores) == {"gan", "gan candidate"}
+    assert scores["gan candidate"]["psnr_mask"] == scores["gan"]["psnr_mask"]

@@ -42,11 +42,13 @@ ABLATIONS = {"gan full @1600 steps": "ablation-full-step1600.pt",
              "gan no covariance @1600": "ablation-no-covariance-step1600.pt"}
 
 
-def _fillers(device: str, quick: bool, adapt_seconds: float = 0.0) -> Dict[str, object]:
+def _fillers(device: str, quick: bool, adapt_seconds: float = 0.0, candidate=None) -> Dict[str, object]:
     import torch
 
     fillers = {"gan": functools.partial(gan_fill, model=load_gan(DEFAULT_MODEL, device)),
                "gan initial fill only": functools.partial(gan_fill, model=_zero_generator(device))}
+    if candidate is not None:  # a newly trained model folder, scored beside the shipped one
+        fillers["gan candidate"] = functools.partial(gan_fill, model=load_gan(candidate, device))
     if adapt_seconds > 0:  # opt-in: it costs adapt_seconds per fill
         fillers["gan+tta"] = functools.partial(
             gan_fill, model=load_gan(DEFAULT_MODEL, device), adapt_seconds=adapt_seconds)
@@ -60,7 +62,7 @@ def _fillers(device: str, quick: bool, adapt_seconds: float = 0.0) -> Dict[str, 
         "navier-stokes": functools.partial(opencv_inpaint, method="navier-stokes")})
     if quick:
         fillers = {k: v for k, v in fillers.items()
-                   if k in ("gan", "gan+tta", "biharmonic3d", "adjacent-slices")}
+                   if k in ("gan", "gan+tta", "gan candidate", "biharmonic3d", "adjacent-slices")}
     torch.manual_seed(0)
     return fillers
 
@@ -97,13 +99,14 @@ def scores(reference: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> Dict[
 
 def inpainting_benchmark(volumes: Dict[str, Volume], seeds: List[int], device: str, quick: bool,
                          steps: Steps, adapt_seconds: float = 0.0, cases: Optional[List[str]] = None,
-                         methods: Optional[List[str]] = None) -> Dict[str, object]:
+                         methods: Optional[List[str]] = None, candidate=None) -> Dict[str, object]:
     """Per case and method: mean PSNR_mask, SSIM_mask, texture ratio and seconds over the
     volumes × seeds; plus one example (box-32, or the last case) for the figure.
     ``adapt_seconds`` > 0 adds "gan+tta", the GAN with that much test-time adaptation per
     fill; ``cases`` and ``methods`` (labels: "gan", "gan+tta", "biharmonic3d", ...) narrow the
-    run. ``per_volume`` holds the same scores for each volume (mean over seeds)."""
-    fillers = _fillers(device, quick, adapt_seconds)
+    run; ``candidate`` (a model folder) adds "gan candidate". ``per_volume`` holds the same
+    scores for each volume (mean over seeds)."""
+    fillers = _fillers(device, quick, adapt_seconds, candidate)
     if methods:
         fillers = {k: v for k, v in fillers.items() if k in methods}
     cases = tuple(cases) if cases else QUICK_CASES if quick else tuple(CASES)

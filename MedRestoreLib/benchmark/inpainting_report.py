@@ -134,12 +134,14 @@ def main(argv=None) -> None:
                         help="also run the GAN with this much test-time adaptation per fill")
     parser.add_argument("--cases", nargs="+", help="only these cases (skips the 256³ timing)")
     parser.add_argument("--methods", nargs="+", help="only these methods, e.g. gan gan+tta biharmonic3d")
+    parser.add_argument("--candidate", type=Path, metavar="MODEL_DIR",
+                        help="also score this model folder (a training run's --out) as \"gan candidate\"")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     volumes = development_volumes(args.quick)
     result = inpainting_benchmark(volumes, args.seeds, args.device, args.quick,
                                   Steps(lambda f, m: print(f"{100 * f:5.1f} % {m}", flush=True)),
-                                  args.adapt_seconds, args.cases, args.methods)
+                                  args.adapt_seconds, args.cases, args.methods, args.candidate)
     partial = args.quick or args.cases or args.methods
     result["timing_256"] = None if partial else filling_timing(sample_256(), args.device)
     result["targets"] = filling_targets(result, result["timing_256"])
