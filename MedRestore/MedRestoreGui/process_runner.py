@@ -53,18 +53,25 @@ class ChildProcessRunner:
         if self.isRunning():
             raise RuntimeError("a MedRestore run is already in progress")
         self._finished = False
-        if _hasNonBlockingLaunch():
-            changed = {key: value for key, value in environment.items() if os.environ.get(key) != value}
-            parameters = inspect.signature(slicer.util.launchConsoleProcess).parameters
-            options = dict(useStartupEnvironment=False, blocking=False,
-                           logCallback=self.lineCallback, completedCallback=self._onCompleted)
-            if "updateEnvironment" in parameters:
-                options["updateEnvironment"] = changed
-            else:  # no way to pass the environment: set it for this process, the child inherits it
-                os.environ.update(changed)
-            self._popen = slicer.util.launchConsoleProcess(command, **options)
-            return
-        self._startQProcess(command, environment)
+        try:
+            if _hasNonBlockingLaunch():
+                changed = {key: value for key, value in environment.items() if os.environ.get(key) != value}
+                parameters = inspect.signature(slicer.util.launchConsoleProcess).parameters
+                options = dict(useStartupEnvironment=False, blocking=False,
+                               logCallback=self.lineCallback, completedCallback=self._onCompleted)
+                if "updateEnvironment" in parameters:
+                    options["updateEnvironment"] = changed
+                else:  # no way to pass the environment: set it for this process, the child inherits it
+                    os.environ.update(changed)
+                self._popen = slicer.util.launchConsoleProcess(command, **options)
+            else:
+                self._startQProcess(command, environment)
+        except BaseException:
+            # Nothing was started (e.g. Popen raised OSError): without this the runner would say
+            # "running" for ever, the Apply button would stay "Cancel" and no run could start.
+            self._finished = True
+            self._popen = self._qprocess = None
+            raise
 
     def _startQProcess(self, command, environment):
         process = qt.QProcess()
