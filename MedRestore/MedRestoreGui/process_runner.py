@@ -42,6 +42,7 @@ class ChildProcessRunner:
         self.finishedCallback = finishedCallback
         self._popen = None
         self._qprocess = None
+        self._retiredQProcess = None  # the last finished QProcess, until Qt has deleted it
         self._buffer = ""
         self._finished = True
 
@@ -74,6 +75,7 @@ class ChildProcessRunner:
             raise
 
     def _startQProcess(self, command, environment):
+        self._retiredQProcess = None  # the previous run's QProcess; Qt has deleted it by now
         process = qt.QProcess()
         processEnvironment = qt.QProcessEnvironment()
         for key, value in environment.items():
@@ -111,7 +113,14 @@ class ChildProcessRunner:
             return
         self._finished = True
         self._popen = None
-        self._qprocess = None
+        if self._qprocess is not None:
+            # We are inside one of the QProcess's own signals (finished, errorOccurred), and Qt
+            # goes on using the object after the slot returns (Qt 5's _q_startupNotification()
+            # calls waitForDeadChild() and cleanup() after emitting FailedToStart). Dropping the
+            # last Python reference here would make PythonQt delete the parentless QProcess at
+            # once; let Qt delete it from the event loop instead and keep the wrapper until then.
+            self._qprocess.deleteLater()
+            self._retiredQProcess, self._qprocess = self._qprocess, None
         self.finishedCallback(int(exitCode))
 
     def pid(self):
