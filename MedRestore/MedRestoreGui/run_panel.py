@@ -62,7 +62,8 @@ class RunPanel:
                     run.cleanup()
                     self.run = None
                     raise
-                self.timer.start()
+                if self.runner.isRunning():  # a start failure reported at once has ended the run already
+                    self.timer.start()
         finally:
             self.stateChanged()
 
