@@ -42,7 +42,7 @@ class ChildProcessRunner:
         self.finishedCallback = finishedCallback
         self._popen = None
         self._qprocess = None
-        self._retiredQProcess = None  # the last finished QProcess, until Qt has deleted it
+        self._retiredQProcess = None  # the last finished QProcess, kept until the next run
         self._buffer = ""
         self._finished = True
 
@@ -75,7 +75,7 @@ class ChildProcessRunner:
             raise
 
     def _startQProcess(self, command, environment):
-        self._retiredQProcess = None  # the previous run's QProcess; Qt has deleted it by now
+        self._retiredQProcess = None  # the previous run's QProcess: safe to delete here
         process = qt.QProcess()
         processEnvironment = qt.QProcessEnvironment()
         for key, value in environment.items():
@@ -118,8 +118,7 @@ class ChildProcessRunner:
             # goes on using the object after the slot returns (Qt 5's _q_startupNotification()
             # calls waitForDeadChild() and cleanup() after emitting FailedToStart). Dropping the
             # last Python reference here would make PythonQt delete the parentless QProcess at
-            # once; let Qt delete it from the event loop instead and keep the wrapper until then.
-            self._qprocess.deleteLater()
+            # once: keep it until the next run starts (_startQProcess), outside its signals.
             self._retiredQProcess, self._qprocess = self._qprocess, None
         self.finishedCallback(int(exitCode))
 
