@@ -90,7 +90,9 @@ class ChildProcessRunner:
 
     def _onQProcessOutput(self):
         data = self._qprocess.readAllStandardOutput()
-        self._buffer += bytes(data.data() if hasattr(data, "data") else data).decode("utf-8", "replace")
+        raw = data.data() if hasattr(data, "data") else data
+        # PythonQt gives bytes for QByteArray.data(); accept text too rather than stall the run.
+        self._buffer += raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "replace")
         *lines, self._buffer = self._buffer.split("\n")
         for line in lines:
             self.lineCallback(line)
