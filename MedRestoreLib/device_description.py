@@ -47,7 +47,7 @@ def describe_devices(torch_module=None) -> List[DeviceDescription]:
     if torch is None:
         try:
             import torch
-        except ImportError:
+        except (ImportError, OSError):  # OSError: a broken install (a missing shared library)
             torch = None
     if torch is not None and torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
@@ -71,6 +71,8 @@ def why_no_gpu(torch_module=None) -> str:
             import torch
         except ImportError:
             return "torch is not installed (in Slicer: install the PyTorch extension)"
+        except OSError as error:
+            return f"torch is installed but does not load ({str(error)[:80]}); reinstall it from PyTorch Util"
     if torch.cuda.is_available():
         return ""
     if torch.version.cuda is None:
