@@ -36,7 +36,7 @@ class FillMethod(str, Enum):
     NEIGHBOUR_MEDIAN = "neighbour-median"
     TELEA = "telea"
     NAVIER_STOKES = "navier-stokes"
-    GAN = "gan"  # the trained generator (models/inpaint-gan-v1.0.0) correcting a smooth fill
+    GAN = "gan"  # the trained generator (models/inpaint-gan-v1.1.0) correcting a smooth fill
 
 
 class Device(str, Enum):
