@@ -37,7 +37,7 @@ HOLES_3D = ("blob", "box-16", "box-32")
 PIXELS_AND_LINES = ("dead-pixels", "hot-pixels", "line-dropout", "partial-line")
 BASELINES = ("biharmonic3d", "biharmonic2d", "adjacent-slices", "neighbour-median", "telea", "navier-stokes")
 #: the v1.0.0 run's generators at step 1600 with one loss term off (see that folder's card):
-#: the experiment that chose v1.1.0's loss, kept beside the current model in the benchmark
+#: the experiment that chose v1.2.0's loss, kept beside the current model in the benchmark
 ABLATION_MODEL = MODELS / "inpaint-gan-v1.0.0"
 #: ablation label → weights file in ABLATION_MODEL
 ABLATIONS = {"gan full @1600 steps": "ablation-full-step1600.pt",

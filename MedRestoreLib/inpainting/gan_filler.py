@@ -28,7 +28,7 @@ from ..model_folder import load_verified_weights, read_model_folder
 from ..progress import Steps
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-DEFAULT_MODEL = MODELS / "inpaint-gan-v1.1.0"
+DEFAULT_MODEL = MODELS / "inpaint-gan-v1.2.0"
 MAX_BATCH_PIXELS = 48 * 48 * 64  # tile pixels per forward pass by default: bounds memory (~0.3 GB)
 
 
