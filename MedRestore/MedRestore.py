@@ -100,7 +100,7 @@ class MedRestoreParameterNode:
     inputVolume: vtkMRMLScalarVolumeNode
     knownMask: vtkMRMLSegmentationNode
     outputVolume: vtkMRMLScalarVolumeNode
-    fillMethod: Annotated[str, Choice(FILL_METHODS)] = "biharmonic3d"
+    fillMethod: Annotated[str, Choice(FILL_METHODS)] = "gan"  # FillOptions' default
     detector: Annotated[str, Choice(DETECTORS)] = "lstm"
     device: Annotated[str, Choice(DEVICES)] = "auto"
     imputeSlicesInput: vtkMRMLScalarVolumeNode

@@ -13,7 +13,7 @@ from typing import List, Optional
 
 from .errors import Cancelled, InputError
 from .json_output import to_json, write_json
-from .options import DetectOptions, Device, DetectorMethod, FillMethod
+from .options import DetectOptions, Device, DetectorMethod, FillMethod, FillOptions
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("output", help="repaired image to write")
     restore.add_argument("--mask", help="known defect mask (non-zero = defect); skips detection")
     restore.add_argument("--mask-out", help="write the defect mask (uint8 0/1)")
-    restore.add_argument("--method", default=FillMethod.BIHARMONIC_3D.value,
+    restore.add_argument("--method", default=FillOptions().method.value,
                          choices=[m.value for m in FillMethod], help="fill method")
     restore.add_argument("--adapt-seconds", type=float, default=0.0, metavar="S",
                          help="--method gan: fine-tune on this volume's intact voxels for S s first (off: 0)")

@@ -325,7 +325,9 @@ def test_choices_come_from_the_engine():
     assert choice_values(fields["fillMethod"]) == [m.value for m in FillMethod]  # "gan" included once added
     assert {"biharmonic3d", "biharmonic2d", "adjacent-slices", "neighbour-median", "telea"} <= \
         set(choice_values(fields["fillMethod"]))
-    assert ast.literal_eval(fields["fillMethod"].value) == "biharmonic3d"
+    from MedRestoreLib.options import FillOptions
+
+    assert ast.literal_eval(fields["fillMethod"].value) == FillOptions().method.value == "gan"  # the engine's default
     assert choice_values(fields["detector"]) == [m.value for m in DetectorMethod]
     assert choice_values(fields["device"]) == [d.value for d in Device] == ["auto", "cpu", "cuda"]
     assert choice_values(fields["sliceModel"]) == list(SLICE_MODELS) == ["lstm", "srn", "linear", "cubic", "gmm"]

@@ -47,10 +47,11 @@ def blind_restore_gain(volumes: Dict[str, Volume], seeds: List[int], steps: Step
     both filling with 3-D biharmonic; and the share of a clean volume that restore changes."""
     default, baseline, damaged_psnr = [], [], []
     runs = [(v, s) for v in volumes.values() for s in seeds]
+    fill = {"method": "biharmonic3d"}  # the same classical fill for both: this compares detectors
     for n, (volume, seed) in enumerate(runs):
         damaged, _, _ = corrupt(volume, "mixed", seed=seed)
-        default.append(psnr(volume.array, restore(damaged).volume.array))
-        options = RestoreOptions.from_dict({"detect": {"method": "median-mad"}})
+        default.append(psnr(volume.array, restore(damaged, RestoreOptions.from_dict({"fill": fill})).volume.array))
+        options = RestoreOptions.from_dict({"detect": {"method": "median-mad"}, "fill": fill})
         baseline.append(psnr(volume.array, restore(damaged, options).volume.array))
         damaged_psnr.append(psnr(volume.array, damaged.array))
         steps.report((n + 1) / (len(runs) + 1), "blind restores")
