@@ -48,13 +48,13 @@ ABLATIONS = {"gan full @1600 steps": "ablation-full-step1600.pt",
 def _fillers(device: str, quick: bool, adapt_seconds: float = 0.0, candidate=None) -> Dict[str, object]:
     import torch
 
-    fillers = {"gan": functools.partial(gan_fill, model=load_gan(DEFAULT_MODEL, device)),
+    shipped = load_gan(DEFAULT_MODEL, device)  # adaptation fine-tunes a copy: one load serves both
+    fillers = {"gan": functools.partial(gan_fill, model=shipped),
                "gan initial fill only": functools.partial(gan_fill, model=_zero_generator(device))}
     if candidate is not None:  # a newly trained model folder, scored beside the shipped one
         fillers["gan candidate"] = functools.partial(gan_fill, model=load_gan(candidate, device))
     if adapt_seconds > 0:  # opt-in: it costs adapt_seconds per fill
-        fillers["gan+tta"] = functools.partial(
-            gan_fill, model=load_gan(DEFAULT_MODEL, device), adapt_seconds=adapt_seconds)
+        fillers["gan+tta"] = functools.partial(gan_fill, model=shipped, adapt_seconds=adapt_seconds)
     if not quick:
         for label, weights in ABLATIONS.items():
             fillers[label] = functools.partial(gan_fill, model=load_gan(ABLATION_MODEL, device, weights))
