@@ -24,7 +24,7 @@ test: $(STAMP)
 # The README's pictures and the Sample Data thumbnail, rendered with VTK offscreen from a real
 # blind restore of the "MedRestore damaged brain MRI" sample.
 figures: $(STAMP)
-	$(PY) -m MedRestoreLib.figures --out MedRestore/Resources/Screenshots
+	$(PY) -m MedRestoreLib.benchmark.readme_figures --out MedRestore/Resources/Screenshots
 
 # Training and development data (Colin27, atlases, MNI152) into a cache outside git.
 data: $(STAMP)

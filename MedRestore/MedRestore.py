@@ -1,7 +1,7 @@
 """MedRestore: the Slicer module (module, parameter node, widget, self-test); no computation.
 
-Apply runs the engine's own CLI in a child process (``MedRestoreLib.node_files`` exports the
-nodes and imports the results, ``MedRestoreLib.background_run`` builds the command line and
+Apply runs the engine's own CLI in a child process (``MedRestoreLib.mrml.node_files`` exports the
+nodes and imports the results, ``MedRestoreLib.background.run`` builds the command line and
 reads its progress), so Slicer stays responsive and Cancel can end the run at any time.
 """
 import importlib
@@ -36,8 +36,8 @@ def _ensureLibImportable():
 
 _ensureLibImportable()
 
-from MedRestoreLib.background_run import SEQUENCE_MODELS as _SEQUENCE_MODELS  # noqa: E402
-from MedRestoreLib.background_run import SLICE_MODELS as _SLICE_MODELS  # noqa: E402
+from MedRestoreLib.background.run import SEQUENCE_MODELS as _SEQUENCE_MODELS  # noqa: E402
+from MedRestoreLib.background.run import SLICE_MODELS as _SLICE_MODELS  # noqa: E402
 from MedRestoreLib.options import DetectorMethod, Device, FillMethod  # noqa: E402
 
 # The panel's choices come from the engine, so a new fill method (e.g. "gan") appears by itself.
@@ -220,7 +220,7 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if importlib.util.find_spec("torch") is None:
             self.ui.deviceInfoLabel.text = "torch is not installed yet: the first Apply installs it (PyTorch extension)."
             return
-        from MedRestoreLib.device_description import describe_devices, summary
+        from MedRestoreLib.background.device_description import describe_devices, summary
 
         self.ui.deviceInfoLabel.text = summary(describe_devices())
 
@@ -230,7 +230,7 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self.runPanel.isRunning():  # the button reads "Cancel" while a run is going
             self.runPanel.cancel()
             return
-        from MedRestoreLib.node_files import prepare_restore
+        from MedRestoreLib.mrml.node_files import prepare_restore
 
         parameters = self._parameterNode
         inputNode, outputNode = parameters.inputVolume, parameters.outputVolume
@@ -240,7 +240,7 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             lambda output: self._showRestore(inputNode, output))
 
     def onImputeSlicesButton(self):
-        from MedRestoreLib.node_files import prepare_impute_slices
+        from MedRestoreLib.mrml.node_files import prepare_impute_slices
 
         parameters = self._parameterNode
         missing = parameters.sliceMissing.strip() or None
@@ -250,7 +250,7 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             lambda output: slicer.util.setSliceViewerLayers(background=output, fit=True))
 
     def onImputeSequenceButton(self):
-        from MedRestoreLib.node_files import prepare_impute_sequence
+        from MedRestoreLib.mrml.node_files import prepare_impute_sequence
 
         parameters = self._parameterNode
         self.runPanel.start(lambda: prepare_impute_sequence(

@@ -53,7 +53,8 @@ def module_constants(path: Path = MODULE_PATH) -> dict[str, object]:
     Literals are read as they are; the choice lists built from the engine's enums
     (``[m.value for m in FillMethod]``) are evaluated with those enums, as Slicer would.
     """
-    from MedRestoreLib import background_run, options
+    from MedRestoreLib import options
+    from MedRestoreLib.background import run as background_run
 
     namespace = {"FillMethod": options.FillMethod, "DetectorMethod": options.DetectorMethod,
                  "Device": options.Device, "_SLICE_MODELS": background_run.SLICE_MODELS,
@@ -318,7 +319,7 @@ def test_choice_combo_boxes_are_filled_from_the_choices_only(name):
 
 
 def test_choices_come_from_the_engine():
-    from MedRestoreLib.background_run import SEQUENCE_MODELS, SLICE_MODELS
+    from MedRestoreLib.background.run import SEQUENCE_MODELS, SLICE_MODELS
     from MedRestoreLib.options import DetectorMethod, Device, FillMethod
 
     fields = parameter_node_fields()

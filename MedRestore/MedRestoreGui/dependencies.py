@@ -2,7 +2,7 @@
 
 - The Python packages of ``Resources/requirements.txt``: ``slicer.packaging.pip_ensure`` on
   Slicer 5.12+ (it checks, asks and installs), ``slicer.util.pip_install`` on older Slicer after
-  our own check (``MedRestoreLib.requirements_check``) and a confirmation dialog.
+  our own check (``MedRestoreLib.background.requirements``) and a confirmation dialog.
 - torch: through the PyTorch extension (``PyTorchUtils.PyTorchUtilsLogic().installTorch``), which
   chooses a build that fits the GPU and driver, as TotalSegmentator and MONAIAuto3DSeg do.
 
@@ -14,7 +14,7 @@ import logging
 
 import slicer
 
-from MedRestoreLib.requirements_check import missing_requirements
+from MedRestoreLib.background.requirements import missing_requirements
 
 TORCH_REQUIREMENT = ">=2.0"
 _checked = False  # once per session: pip and importlib checks take a moment

@@ -14,7 +14,7 @@ import threading
 import qt
 import slicer
 
-from MedRestoreLib.process_tree import stop_process_tree
+from MedRestoreLib.background.process_tree import stop_process_tree
 
 CANCEL_GRACE_S = 1.5  # SIGTERM first (the CLI removes partial outputs), then kill what remains
 

@@ -1,7 +1,7 @@
 """The panel's side of a background run: start the CLI child, show its stage, progress and time
 left, turn Apply into Cancel, keep the full log, and add results only when the run succeeded.
 
-The work itself is the engine's: ``prepare()`` returns a ``MedRestoreLib.background_run.
+The work itself is the engine's: ``prepare()`` returns a ``MedRestoreLib.background.run.
 BackgroundRun`` (inputs exported, command line built), ``RunMonitor`` reads its output, and
 ``run.collect(run)`` imports its outputs as nodes.
 """
@@ -36,7 +36,7 @@ class RunPanel:
 
     def start(self, prepare, onSuccess):
         """Install what is missing, export the inputs, start the child; returns at once."""
-        from MedRestoreLib.background_run import RunMonitor
+        from MedRestoreLib.background.run import RunMonitor
         from MedRestoreLib.errors import InputError
 
         from .dependencies import DependencyError, ensureDependencies

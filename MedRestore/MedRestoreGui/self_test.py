@@ -60,9 +60,9 @@ class MedRestoreTest(ScriptedLoadableModuleTest):
     def test_BackgroundRunAddsNodesOnlyOnSuccess(self):
         """The panel's path: the CLI in a child process, progress lines read while Slicer runs."""
         from MedRestoreGui.process_runner import ChildProcessRunner
-        from MedRestoreLib.background_run import RunMonitor
+        from MedRestoreLib.background.run import RunMonitor
         from MedRestoreLib.logic import MedRestoreLogic
-        from MedRestoreLib.node_files import prepare_restore
+        from MedRestoreLib.mrml.node_files import prepare_restore
         from MedRestoreLib.sample_data import damaged_sample_files
 
         damagedPath, _ = damaged_sample_files(os.path.join(slicer.app.temporaryPath, "MedRestoreTest"))

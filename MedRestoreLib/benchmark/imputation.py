@@ -78,7 +78,7 @@ def _rmse(truth, predicted, mask):
 def series_benchmark(volume: Volume, seeds: List[int], steps: Steps) -> Dict:
     """Synthetic series of 9 frames: frames 2 and 5 missing, frame 8 forecast (RMSE in
     normalised intensity over voxels where any frame is above 0.02)."""
-    from ..imputation.series import impute_frames
+    from ..imputation.frames import impute_frames
     from ..imputation.synthetic import synthetic_image_series
 
     errors = {m: {"missing": [], "forecast": []} for m in SEQUENCE_MODELS}

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..model_folder import load_verified_weights, read_model_folder
+from ..models.folder import load_verified_weights, read_model_folder
 from .dpd import FEATURE_NAMES
 from .lstm import build_localizer
 
@@ -41,7 +41,7 @@ class Localizer:
 
 
 def load_localizer(folder: Path = DEFAULT_MODEL, device: str = "cpu") -> Localizer:
-    """Load and verify a localizer folder (:mod:`MedRestoreLib.model_folder`).
+    """Load and verify a localizer folder (:mod:`MedRestoreLib.models.folder`).
 
     Raises:
         InputError: files missing, SHA-256 mismatch (truncated or tampered weights), features

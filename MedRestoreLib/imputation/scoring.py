@@ -7,7 +7,7 @@ from typing import Dict, List
 import numpy as np
 
 from .cohort import hide_visits
-from .sequences import SequenceModel, impute_series
+from .time_series import SequenceModel, impute_series
 
 
 def score_cohort(cohort: List, models: Dict[str, object], seed: int, rate: float = 0.3,

@@ -18,7 +18,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from ..errors import InputError
-from .sequences import SequenceModel, impute_series, typical_interval
+from .time_series import SequenceModel, impute_series, typical_interval
 
 MISSING_TEXT = {"", "na", "nan", "n/a", "none", "null"}
 MARK_COLUMN = "imputed"

@@ -1,4 +1,4 @@
-"""Loading shipped imputation models (verified as :mod:`MedRestoreLib.model_folder` does).
+"""Loading shipped imputation models (verified as :mod:`MedRestoreLib.models.folder` does).
 
 A model folder ``MedRestoreLib/models/<id>-v<version>/`` holds ``weights.pt`` (state dict),
 ``config.json`` (the resolved training config, which rebuilds the network), ``metadata.json``
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Tuple
 
-from ..model_folder import load_verified_weights, read_model_folder
+from ..models.folder import load_verified_weights, read_model_folder
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 #: (model kind, cell) -> shipped folder name.

@@ -24,7 +24,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from ..errors import InputError
-from ..model_folder import load_verified_weights, read_model_folder
+from ..models.folder import load_verified_weights, read_model_folder
 from ..progress import Steps
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -42,7 +42,7 @@ class GanModel:
 
 
 def load_gan(folder=DEFAULT_MODEL, device: str = "cpu", weights: str = "weights.pt") -> GanModel:
-    """Load and verify a generator (:mod:`MedRestoreLib.model_folder`). ``weights`` names the
+    """Load and verify a generator (:mod:`MedRestoreLib.models.folder`). ``weights`` names the
     file in the folder: ``weights.pt``, or an ablation variant listed under ``metadata.json``'s
     ``variants``.
 
@@ -172,7 +172,7 @@ def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanMode
     filled = smooth_fill(torch.from_numpy(normalised), torch.from_numpy(~sub_mask),
                          int(settings["smoothing_iterations"]), settings.get("smoothing_relaxation")).numpy()
     if adapt_seconds > 0:
-        from .test_time_adaptation import adapt_gan
+        from .adaptation import adapt_gan
 
         model = adapt_gan(model, filled, sub_mask, adapt_seconds, adapt_steps,
                           steps=steps and steps.sub(0.0, 0.8)).model

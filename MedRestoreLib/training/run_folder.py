@@ -1,7 +1,7 @@
 """What a finished training run leaves in its ``--out`` folder: ``weights.pt``, ``config.json``
 (the resolved config with the commit and the command that made it) and ``metadata.json`` (id,
 version, SHA-256 of the weights, parameter count, and what the run measured) — the files a model
-folder ships, read back by :mod:`MedRestoreLib.model_folder`."""
+folder ships, read back by :mod:`MedRestoreLib.models.folder`."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from typing import Dict, Optional
 
 import torch
 
-from ..model_folder import sha256_of
+from ..models.folder import sha256_of
 
 
 def current_commit() -> str:

@@ -29,7 +29,7 @@ from ..inpainting.gan_discriminator import PatchDiscriminator, patch_weights
 from ..inpainting.gan_generator import build_generator
 from ..inpainting.gan_losses import (covariance_loss, discriminator_loss, generator_adversarial_loss,
                                      r1_penalty, reconstruction_loss)
-from ..model_folder import sha256_of
+from ..models.folder import sha256_of
 from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
 from .fetch_data import fetch
 from .inpainting_data import damaged_crop, load_labels, load_t1, tiles_from_crop

@@ -9,7 +9,7 @@ import torch
 from MedRestoreLib.detection.dpd import FEATURE_NAMES
 from MedRestoreLib.detection.localizer import DEFAULT_MODEL, SLAB, load_localizer, predict_probability
 from MedRestoreLib.errors import InputError
-from MedRestoreLib.model_folder import sha256_of
+from MedRestoreLib.models.folder import sha256_of
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from MedRestoreLib.cli import main
 from MedRestoreLib.errors import InputError
-from MedRestoreLib.imputation.sequences import impute_series
+from MedRestoreLib.imputation.time_series import impute_series
 from MedRestoreLib.imputation.tables import impute_table
 
 HEADER = ["ID", "TIME", "score", "volume"]

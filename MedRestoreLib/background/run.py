@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-from .errors import InputError
-from .imputation.sequences import SequenceModel
-from .imputation.slices import SliceModel
-from .progress_protocol import ProgressEvent, TimeLeftEstimator, parse_progress_line
+from ..errors import ExitStatus, InputError
+from ..imputation.time_series import SequenceModel
+from ..imputation.slices import SliceModel
+from ..progress_protocol import ProgressEvent, TimeLeftEstimator, parse_progress_line
 
-LIB_ROOT = Path(__file__).resolve().parents[1]  # the folder holding MedRestoreLib/
-EXIT_INTERRUPTED = 130
+LIB_ROOT = Path(__file__).resolve().parents[2]  # the folder holding MedRestoreLib/
 # The engine's own choices, so the panel and the CLI cannot disagree.
 SLICE_MODELS = tuple(model.value for model in SliceModel)
 SEQUENCE_MODELS = tuple(model.value for model in SequenceModel)
@@ -190,7 +189,7 @@ class RunMonitor:
         errors = [line for line in self.log if ": error:" in line or line.startswith("medrestore")]
         if errors:
             return errors[-1]
-        if status == EXIT_INTERRUPTED or status < 0:
+        if status == ExitStatus.INTERRUPTED or status < 0:
             return "stopped before it finished"
         tail = [line for line in self.log if line.strip() and parse_progress_line(line) is None]
         return tail[-1] if tail else f"the worker process ended with status {status}"

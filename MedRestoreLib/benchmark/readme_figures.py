@@ -1,6 +1,6 @@
 """The README's pictures, rendered with VTK offscreen from real outputs of the pipeline.
 
-``python -m MedRestoreLib.figures --out MedRestore/Resources/Screenshots`` (``make figures``)
+``python -m MedRestoreLib.benchmark.readme_figures --out MedRestore/Resources/Screenshots`` (``make figures``)
 damages the bundled MRI with mixed defects (seed 0, the "MedRestore damaged brain MRI" sample),
 restores it blind, and draws slice views as Slicer shows them: before with the detected
 defects overlaid, after, and after with the defect probability as foreground; plus the Sample
@@ -236,14 +236,14 @@ def _write_png(rgb: np.ndarray, path: Path) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m MedRestoreLib.figures", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m MedRestoreLib.benchmark.readme_figures", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="MedRestore/Resources/Screenshots", help="folder for the PNGs")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args(argv)
-    from .pipeline import restore
-    from .options import RestoreOptions
-    from .sample_data import damaged_sample_files
-    from .volume import read_volume
+    from ..pipeline import restore
+    from ..options import RestoreOptions
+    from ..sample_data import damaged_sample_files
+    from ..volume import read_volume
 
     damaged_path, truth_path = damaged_sample_files()
     damaged = read_volume(damaged_path)

@@ -11,7 +11,7 @@ from MedRestoreLib.errors import Cancelled, InputError
 from MedRestoreLib.inpainting import filler_for
 from MedRestoreLib.inpainting.gan_filler import defect_region, gan_fill
 from MedRestoreLib.inpainting.smooth_fill import smooth_fill
-from MedRestoreLib.inpainting.test_time_adaptation import adapt_gan
+from MedRestoreLib.inpainting.adaptation import adapt_gan
 from MedRestoreLib.options import FillOptions, RestoreOptions
 from MedRestoreLib.progress import Steps
 from MedRestoreLib.volume import Volume

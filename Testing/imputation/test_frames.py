@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from MedRestoreLib.cli import main
-from MedRestoreLib.imputation.series import impute_frames
+from MedRestoreLib.imputation.frames import impute_frames
 from MedRestoreLib.volume import Volume, read_series, write_series, write_volume
 
 SHAPE = (6, 10, 12)

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from MedRestoreLib.requirements_check import is_satisfied, missing_requirements, read_requirements
+from MedRestoreLib.background.requirements import is_satisfied, missing_requirements, read_requirements
 
-REQUIREMENTS = Path(__file__).resolve().parents[1] / "MedRestore" / "Resources" / "requirements.txt"
+REQUIREMENTS = Path(__file__).resolve().parents[2] / "MedRestore" / "Resources" / "requirements.txt"
 
 
 def test_the_shipped_requirements_are_met_in_the_test_environment():

@@ -2,7 +2,7 @@
 and why there is none ("GPU not found" is the first complaint about AI extensions in Slicer).
 
 Example (Slicer Python console):
-    >>> from MedRestoreLib.device_description import describe_devices, summary
+    >>> from MedRestoreLib.background.device_description import describe_devices, summary
     >>> print(summary(describe_devices()))
     GPU 0: NVIDIA H100 80GB HBM3, 79.1 GB (78.6 GB free) · CPU: 16 cores, 125.8 GB
 """

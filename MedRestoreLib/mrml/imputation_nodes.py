@@ -16,20 +16,20 @@ from ..volume import Volume
 
 
 def _volume_from_node(node) -> Volume:
-    from ..logic import MedRestoreLogic
+    from .logic import MedRestoreLogic
 
     return MedRestoreLogic.volumeFromNode(node)
 
 
 def _write_volume_node(node, volume: Volume) -> None:
-    from ..logic import MedRestoreLogic
+    from .logic import MedRestoreLogic
 
     MedRestoreLogic.updateNodeFromVolume(node, volume)
 
 
 def impute_slices_node(scene, inputNode, options, outputNode=None, progress=None, cancel=None):
     """Thin-slice volume node from a thick or gapped scalar volume node."""
-    from .slices import impute_slices
+    from ..imputation.slices import impute_slices
 
     if inputNode is None or not inputNode.IsA("vtkMRMLScalarVolumeNode") or inputNode.IsA("vtkMRMLLabelMapVolumeNode"):
         raise InputError("give a scalar volume node (not a label map)")
@@ -70,7 +70,7 @@ def impute_sequence_node(scene, inputNode, model, missing="auto", forecast=0, ou
                          "sequence of volumes or a table")
     if not inputNode.IsA("vtkMRMLSequenceNode"):
         raise InputError(f"'{inputNode.GetName()}' ({inputNode.GetClassName()}) is not a sequence or table node")
-    from .series import impute_frames
+    from ..imputation.frames import impute_frames
 
     count = inputNode.GetNumberOfDataNodes()
     frames = []
@@ -107,7 +107,7 @@ def _table_contents(tableNode):
 
 
 def _impute_table_node(scene, inputNode, model, missing, forecast, outputNode, steps):
-    from .tables import impute_table
+    from ..imputation.tables import impute_table
 
     columns, rows = _table_contents(inputNode)
     if not columns:

@@ -1,7 +1,7 @@
 """What the panel says about devices, on this machine's real torch (a CPU build here)."""
 import pytest
 
-from MedRestoreLib.device_description import DeviceDescription, describe_devices, summary, why_no_gpu
+from MedRestoreLib.background.device_description import DeviceDescription, describe_devices, summary, why_no_gpu
 
 torch = pytest.importorskip("torch")
 

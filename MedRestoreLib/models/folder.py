@@ -15,7 +15,7 @@ import pickle
 from pathlib import Path
 from typing import Optional, Tuple
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def sha256_of(path) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import InputError
 from ..progress import Steps
 from ..volume import Volume, cast_to_dtype
-from .sequences import SequenceModel, impute_series
+from .time_series import SequenceModel, impute_series
 
 
 def blank_frames(frames: Sequence[Volume]) -> List[int]:

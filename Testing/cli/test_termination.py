@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from MedRestoreLib.termination import OutputGuard, interrupt_on_termination
+from MedRestoreLib.cli.termination import OutputGuard, interrupt_on_termination
 from MedRestoreLib.volume import Volume, read_volume, write_volume
 
 

@@ -1,18 +1,19 @@
 """The ``impute-slices`` and ``impute-sequence`` commands: argument setup and handlers
-(registered in :mod:`MedRestoreLib.cli`)."""
+(registered in :mod:`MedRestoreLib.cli.commands`)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import InputError
+from .output_checks import check_outputs
 
 
 def add_parsers(commands, add_common) -> None:
     """Add both sub-commands to ``commands`` (argparse sub-parsers); ``add_common`` adds the
     options every command shares (device, progress, quiet)."""
-    from .layout import Acquisition
-    from .sequences import SequenceModel
-    from .slices import DEFAULT_SLICE_MODEL, SliceModel
+    from ..imputation.layout import Acquisition
+    from ..imputation.time_series import SequenceModel
+    from ..imputation.slices import DEFAULT_SLICE_MODEL, SliceModel
 
     slices = commands.add_parser("impute-slices", help="thick or gapped volume → thin-slice volume")
     slices.add_argument("input", help="volume whose slice axis is k (NRRD, NIfTI, MHA, DICOM folder)")
@@ -43,17 +44,16 @@ def add_parsers(commands, add_common) -> None:
 
 
 def _missing_list(text: str):
-    from .slices import parse_missing
+    from ..imputation.slices import parse_missing
 
     return parse_missing(text)
 
 
 def impute_slices_command(args, progress) -> None:
-    from ..cli import _check_outputs
     from ..volume import VolumeKind, read_volume, write_volume
-    from .slices import SliceImputeOptions, impute_slices
+    from ..imputation.slices import SliceImputeOptions, impute_slices
 
-    _check_outputs([args.input], [args.output, args.filled_out])
+    check_outputs([args.input], [args.output, args.filled_out])
     options = SliceImputeOptions(model=args.model, factor=args.factor,
                                  missing=None if args.missing is None else _missing_list(args.missing),
                                  acquisition=args.acquisition, device=args.device)
@@ -67,10 +67,9 @@ def impute_slices_command(args, progress) -> None:
 
 
 def impute_sequence_command(args, progress) -> None:
-    from ..cli import _check_outputs
     from ..progress import Steps
 
-    _check_outputs([args.input], [args.output])
+    check_outputs([args.input], [args.output])
     if args.forecast < 0:
         raise InputError(f"--forecast must be ≥ 0, got {args.forecast}")
     is_table = Path(args.input).suffix.lower() == ".csv"
@@ -79,7 +78,7 @@ def impute_sequence_command(args, progress) -> None:
     missing = "auto" if args.missing == "auto" else _missing_list(args.missing)
     steps = Steps(progress)
     if is_table:
-        from .tables import impute_table, read_table, write_table
+        from ..imputation.tables import impute_table, read_table, write_table
 
         columns, rows = read_table(args.input)
         steps.report(0.1, "imputing table")
@@ -88,7 +87,7 @@ def impute_sequence_command(args, progress) -> None:
         write_table(columns, rows, args.output)
     else:
         from ..volume import read_series, write_series
-        from .series import impute_frames
+        from ..imputation.frames import impute_frames
 
         frames = read_series(args.input)
         write_series(impute_frames(frames, args.model, missing, args.forecast, steps=steps), args.output)

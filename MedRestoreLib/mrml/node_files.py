@@ -20,10 +20,10 @@ from typing import List, Optional
 
 import slicer
 
-from .background_run import (BackgroundRun, impute_sequence_arguments, impute_slices_arguments,
+from ..background.run import (BackgroundRun, impute_sequence_arguments, impute_slices_arguments,
                              restore_arguments)
-from .errors import InputError
-from .volume import VolumeKind, read_series, read_volume, write_series, write_volume
+from ..errors import InputError
+from ..volume import VolumeKind, read_series, read_volume, write_series, write_volume
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ def prepare_restore(logic, inputNode, knownMaskNode=None, outputNode=None, *, me
         raise
 
     def collect(finished: BackgroundRun):
-        from .pipeline import RestoreReport, RestoreResult
+        from ..pipeline import RestoreReport, RestoreResult
 
         report = json.loads(finished.path("report.json").read_text())["frames"][0]
         probability = finished.path("probability.nrrd")

@@ -1,0 +1,27 @@
+"""Checks of a command's output paths, made before any work starts."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Optional
+
+from ..errors import InputError
+
+# Arguments naming files a command writes: an interrupted run removes those it wrote.
+OUTPUT_ARGUMENTS = ("output", "mask_out", "prob_out", "report", "preview", "specs_out", "filled_out")
+
+
+def check_outputs(inputs: List[Optional[str]], outputs: List[Optional[str]]) -> None:
+    """Fail before any work if an output cannot be written or would overwrite an input."""
+    given_inputs = {os.path.realpath(p) for p in inputs if p}
+    seen = set()
+    for output in filter(None, outputs):
+        path = Path(output)
+        if not path.parent.is_dir():
+            raise InputError(f"{output}: the folder {path.parent} does not exist")
+        real = os.path.realpath(output)
+        if real in given_inputs:
+            raise InputError(f"{output}: refusing to overwrite an input file")
+        if real in seen:
+            raise InputError(f"{output}: given as two different outputs")
+        seen.add(real)

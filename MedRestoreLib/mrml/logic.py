@@ -1,0 +1,356 @@
+"""MRML logic of MedRestore: runs the engine on Slicer nodes (MRML and VTK only, no Qt).
+
+The same code runs inside Slicer and under the ``slicer-core`` wheel in the tests.
+
+Example (Slicer Python console):
+    >>> from MedRestoreLib.logic import MedRestoreLogic
+    >>> logic = MedRestoreLogic()
+    >>> restored = logic.restore(getNode("MRHead"))
+    >>> restored.GetNodeReference("MedRestoreDefects")   # segmentation with segment "defects"
+    >>> restored.GetNodeReference("MedRestoreReport")    # table: name / value / units / description
+    >>> logic.lastResult.report.voxels_changed
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import List, Optional
+
+import numpy as np
+import slicer
+import vtk
+
+from ..errors import InputError
+from ..options import RestoreOptions
+from ..pipeline import RestoreResult, restore as restoreVolume
+from ..progress import CancelCallback, ProgressCallback, Steps
+from ..volume import Volume, VolumeKind
+
+DEFECTS_REFERENCE = "MedRestoreDefects"
+REPORT_REFERENCE = "MedRestoreReport"
+PROBABILITY_REFERENCE = "MedRestoreProbability"
+
+
+class MedRestoreLogic:
+    """Restore volume and sequence nodes; results become new nodes linked to the output node.
+
+    Args:
+        scene: where new nodes go; by default the input node's scene (``slicer.mrmlScene`` in Slicer).
+
+    Attributes:
+        lastResult: the pipeline's :class:`RestoreResult` of the last volume restore, or a list
+            of them (one per frame) after a sequence restore.
+    """
+
+    def __init__(self, scene=None):
+        self.scene = scene
+        self.lastResult = None
+        self._added: List = []
+
+    # --- Volume <-> node ----------------------------------------------------------------------
+
+    @staticmethod
+    def volumeFromNode(volumeNode, kind: VolumeKind = VolumeKind.INTENSITY) -> Volume:
+        """Copy a scalar volume (or label map) node's voxels (k, j, i) and IJK→RAS into a Volume."""
+        imageData = volumeNode.GetImageData()
+        if imageData is None or imageData.GetNumberOfPoints() == 0:
+            raise InputError(f"node '{volumeNode.GetName()}' holds no image data")
+        if volumeNode.IsA("vtkMRMLDiffusionImageVolumeNode") or imageData.GetNumberOfScalarComponents() != 1:
+            raise InputError(f"'{volumeNode.GetName()}' is an RGB, vector or tensor volume; "
+                             "MedRestore needs a scalar (grey-level) volume")
+        matrix = vtk.vtkMatrix4x4()
+        volumeNode.GetIJKToRASMatrix(matrix)
+        return Volume(np.array(slicer.util.arrayFromVolume(volumeNode)),
+                      slicer.util.arrayFromVTKMatrix(matrix), kind)
+
+    @staticmethod
+    def updateNodeFromVolume(volumeNode, volume: Volume) -> None:
+        """Write a Volume's voxels (deep copy) and IJK→RAS into a volume node."""
+        array = volume.array.astype(np.uint8) if volume.array.dtype == bool else volume.array
+        volumeNode.SetIJKToRASMatrix(slicer.util.vtkMatrixFromArray(volume.ijk_to_ras))
+        slicer.util.updateVolumeFromArray(volumeNode, np.ascontiguousarray(array))
+
+    # --- restore -----------------------------------------------------------------------------
+
+    def restore(self, inputNode, options: Optional[RestoreOptions] = None, knownMaskNode=None,
+                outputNode=None, progress: Optional[ProgressCallback] = None,
+                cancel: Optional[CancelCallback] = None):
+        """Detect (or take ``knownMaskNode``) and fill defects; return the output node.
+
+        Args:
+            inputNode: ``vtkMRMLScalarVolumeNode`` or ``vtkMRMLSequenceNode`` of scalar volumes.
+            options: :class:`RestoreOptions` (defaults when None).
+            knownMaskNode: segmentation (visible segments, resampled onto the input) or label
+                map / scalar volume on the input's grid; non-zero = defect. Skips detection.
+            outputNode: node to overwrite (same class family as the input); new one when None.
+            progress: ``progress(fraction, message)``; spans all frames of a sequence.
+            cancel: ``cancel() -> bool``; True stops the work with :class:`Cancelled`.
+
+        Returns:
+            The output node. It references the defects (``MedRestoreDefects``: segmentation,
+            or a label-map sequence for a sequence input), the report table (``MedRestoreReport``)
+            and, after blind detection of a volume, the probability map (``MedRestoreProbability``).
+
+        Raises:
+            InputError: unsupported node, mask on another grid, bad options.
+            Cancelled: ``cancel()`` returned True. On any error every node added is removed
+            again and neither the input nor a given ``outputNode`` is changed.
+        """
+        options = options if options is not None else RestoreOptions()
+        if inputNode is None or not inputNode.IsA("vtkMRMLNode"):
+            raise InputError("give an input volume node or sequence node")
+        scene = self.scene or inputNode.GetScene()
+        if scene is None:
+            raise InputError("the input node is not in a scene; pass MedRestoreLogic(scene)")
+        isSequence = inputNode.IsA("vtkMRMLSequenceNode")
+        self._checkNodes(inputNode, outputNode, isSequence)
+        with self._addingNodes(scene):
+            frames = self._frames(inputNode, isSequence)
+            mask = None if knownMaskNode is None else self._readMask(scene, knownMaskNode, frames[0][1])
+            for _, frameNode, volume in frames:
+                if mask is not None and not volume.has_same_geometry(mask):
+                    raise InputError(f"the mask '{knownMaskNode.GetName()}' is on another grid than "
+                                     f"'{inputNode.GetName()}'; resample it onto the image first")
+            Steps(progress, cancel).check_cancel()
+            results = []
+            for number, (_, _, volume) in enumerate(frames):
+                frameProgress = _subProgress(progress, number, len(frames))
+                results.append(restoreVolume(volume, options, frameProgress, cancel, mask=mask))
+            table = self._addReportTable(scene, f"{inputNode.GetName()} restore report",
+                                         frames, results, isSequence)
+            if isSequence:
+                outputNode = self._writeSequenceOutputs(scene, inputNode, frames, results, outputNode)
+            else:
+                outputNode = self._writeVolumeOutputs(scene, inputNode, results[0], outputNode)
+            outputNode.SetNodeReferenceID(REPORT_REFERENCE, table.GetID())
+        self.lastResult = results if isSequence else results[0]
+        return outputNode
+
+    def addRestoreOutputs(self, inputNode, result: RestoreResult, outputNode=None):
+        """Add a finished volume restore's results as nodes, as :meth:`restore` does.
+
+        For results computed elsewhere, such as the panel's background run of the CLI
+        (``MedRestoreLib.mrml.node_files.prepare_restore``). Nothing is added when this fails.
+        """
+        scene = self.scene or inputNode.GetScene()
+        self._checkNodes(inputNode, outputNode, False)
+        if not result.volume.has_same_geometry(self.volumeFromNode(inputNode)):
+            raise InputError(f"the result does not lie on the grid of '{inputNode.GetName()}'")
+        with self._addingNodes(scene):
+            table = self._addReportTable(scene, f"{inputNode.GetName()} restore report",
+                                         [(None, inputNode, result.volume)], [result], False)
+            outputNode = self._writeVolumeOutputs(scene, inputNode, result, outputNode)
+            outputNode.SetNodeReferenceID(REPORT_REFERENCE, table.GetID())
+        self.lastResult = result
+        return outputNode
+
+    # --- checks and inputs ------------------------------------------------------------------
+
+    @staticmethod
+    def _checkNodes(inputNode, outputNode, isSequence) -> None:
+        if not isSequence and (not inputNode.IsA("vtkMRMLScalarVolumeNode")
+                               or inputNode.IsA("vtkMRMLLabelMapVolumeNode")):
+            raise InputError(f"'{inputNode.GetName()}' ({inputNode.GetClassName()}) is not a scalar "
+                             "volume or a sequence of scalar volumes")
+        if outputNode is None:
+            return
+        if outputNode is inputNode:
+            raise InputError("the output node must differ from the input node (the input is never changed)")
+        wanted = "vtkMRMLSequenceNode" if isSequence else "vtkMRMLScalarVolumeNode"
+        if not outputNode.IsA(wanted) or outputNode.IsA("vtkMRMLLabelMapVolumeNode") \
+                or outputNode.IsA("vtkMRMLDiffusionImageVolumeNode"):
+            raise InputError(f"the output node '{outputNode.GetName()}' must be a {wanted}")
+
+    def _frames(self, inputNode, isSequence):
+        """[(index value, node, Volume)] of the input: one item for a volume node."""
+        if not isSequence:
+            return [(None, inputNode, self.volumeFromNode(inputNode))]
+        count = inputNode.GetNumberOfDataNodes()
+        if count == 0:
+            raise InputError(f"the sequence '{inputNode.GetName()}' is empty")
+        frames = []
+        for n in range(count):
+            node = inputNode.GetNthDataNode(n)
+            if not node.IsA("vtkMRMLScalarVolumeNode") or node.IsA("vtkMRMLLabelMapVolumeNode"):
+                raise InputError(f"item {n} of the sequence '{inputNode.GetName()}' is a "
+                                 f"{node.GetClassName()}, not a scalar volume")
+            frames.append((inputNode.GetNthIndexValue(n), node, self.volumeFromNode(node)))
+        return frames
+
+    def _readMask(self, scene, maskNode, referenceNode) -> Volume:
+        """The mask as a label Volume; a segmentation is exported onto ``referenceNode``'s grid."""
+        if not maskNode.IsA("vtkMRMLSegmentationNode"):
+            if not maskNode.IsA("vtkMRMLScalarVolumeNode"):
+                raise InputError(f"the mask '{maskNode.GetName()}' must be a segmentation, "
+                                 "label map or scalar volume")
+            mask = self.volumeFromNode(maskNode, VolumeKind.LABEL)
+            return mask.with_array((mask.array != 0).astype(np.uint8))
+        # The export may add a colour table beside the temporary label map: remove whatever it adds.
+        before = {scene.GetNthNode(n).GetID() for n in range(scene.GetNumberOfNodes())}
+        try:
+            labelmap = scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "MedRestore temporary mask")
+            exported = slicer.vtkSlicerSegmentationsModuleLogic.ExportVisibleSegmentsToLabelmapNode(
+                maskNode, labelmap, referenceNode)
+            if not exported or labelmap.GetImageData() is None:
+                raise InputError(f"the segmentation '{maskNode.GetName()}' has no visible segment "
+                                 "to use as mask")
+            mask = self.volumeFromNode(labelmap, VolumeKind.LABEL)
+        finally:
+            for n in reversed(range(scene.GetNumberOfNodes())):
+                node = scene.GetNthNode(n)
+                if node is not None and node.GetID() not in before:
+                    scene.RemoveNode(node)
+        return mask.with_array((mask.array != 0).astype(np.uint8))
+
+    # --- outputs ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _addingNodes(self, scene):
+        """Nodes added (:meth:`_addNode`) inside the block stay only if the block completes; on
+        any error or cancel they are all removed, so the scene holds no half-made result."""
+        self._added, self.lastResult = [], None
+        try:
+            yield
+        except BaseException:
+            self._removeAdded(scene)
+            raise
+        finally:
+            self._added = []
+
+    def _addNode(self, scene, className, name):
+        node = scene.AddNewNodeByClass(className, name)
+        self._added.append(node)
+        return node
+
+    def _removeAdded(self, scene) -> None:
+        """Remove the nodes this call added, with display/storage nodes made for them on the way."""
+        for node in reversed(self._added):
+            related = [node.GetStorageNode()] if node.IsA("vtkMRMLStorableNode") else []
+            if node.IsA("vtkMRMLDisplayableNode"):
+                related += [node.GetNthDisplayNode(n) for n in range(node.GetNumberOfDisplayNodes())]
+            for item in [node] + related:
+                if item is not None and item.GetScene() is not None:
+                    scene.RemoveNode(item)
+
+    def _addScalarVolume(self, scene, name, volume: Volume, inputNode, displayLikeInput=True):
+        node = self._addNode(scene, "vtkMRMLScalarVolumeNode", name)
+        self.updateNodeFromVolume(node, volume)
+        self._displayLike(node, inputNode if displayLikeInput else None)
+        node.SetAndObserveTransformNodeID(inputNode.GetTransformNodeID())
+        return node
+
+    def _displayLike(self, node, inputNode) -> None:
+        """Give ``node`` a display node, copying the input's window/level and colours."""
+        if node.GetDisplayNode() is None:
+            node.CreateDefaultDisplayNodes()
+            self._added.append(node.GetDisplayNode())
+            source = inputNode.GetDisplayNode() if inputNode is not None else None
+            if source is not None and node.GetDisplayNode() is not None:
+                node.GetDisplayNode().CopyContent(source)
+
+    def _writeVolumeOutputs(self, scene, inputNode, result: RestoreResult, outputNode):
+        name = inputNode.GetName()
+        segmentation = self._addDefectSegmentation(scene, f"{name} defects", result.mask, inputNode)
+        probability = None
+        if result.probability is not None:
+            probability = self._addScalarVolume(scene, f"{name} defect probability",
+                                                result.probability, inputNode, displayLikeInput=False)
+            probability.GetDisplayNode().AutoWindowLevelOff()  # show [0, 1], whatever the values
+            probability.GetDisplayNode().SetWindowLevelMinMax(0.0, 1.0)
+        if outputNode is None:
+            outputNode = self._addScalarVolume(scene, f"{name} restored", result.volume, inputNode)
+        else:  # a given output node is written only now, once everything else has succeeded
+            self.updateNodeFromVolume(outputNode, result.volume)
+            self._displayLike(outputNode, inputNode)
+            outputNode.SetAndObserveTransformNodeID(inputNode.GetTransformNodeID())
+        outputNode.SetVoxelValueQuantity(inputNode.GetVoxelValueQuantity())
+        outputNode.SetVoxelValueUnits(inputNode.GetVoxelValueUnits())
+        outputNode.SetNodeReferenceID(DEFECTS_REFERENCE, segmentation.GetID())
+        outputNode.SetNodeReferenceID(PROBABILITY_REFERENCE, probability.GetID() if probability else None)
+        return outputNode
+
+    def _addDefectSegmentation(self, scene, name, mask: Volume, inputNode):
+        segmentation = self._addNode(scene, "vtkMRMLSegmentationNode", name)
+        segmentation.CreateDefaultDisplayNodes()
+        self._added.append(segmentation.GetDisplayNode())
+        segmentation.SetReferenceImageGeometryParameterFromVolumeNode(inputNode)
+        if mask.array.any():
+            labelmap = self._addNode(scene, "vtkMRMLLabelMapVolumeNode", f"{name} temporary labelmap")
+            self.updateNodeFromVolume(labelmap, mask)
+            segmentations = slicer.vtkSlicerSegmentationsModuleLogic
+            if not segmentations.ImportLabelmapToSegmentationNode(labelmap, segmentation):
+                raise RuntimeError("importing the defect mask into a segmentation failed")
+            scene.RemoveNode(labelmap)
+            self._added.remove(labelmap)
+            segmentation.GetSegmentation().GetNthSegment(0).SetName("defects")
+        else:
+            segmentation.GetSegmentation().AddEmptySegment("defects", "defects")
+        segmentation.GetSegmentation().GetNthSegment(0).SetColor(1.0, 0.35, 0.0)
+        segmentation.SetAndObserveTransformNodeID(inputNode.GetTransformNodeID())
+        return segmentation
+
+    def _writeSequenceOutputs(self, scene, inputNode, frames, results, outputNode):
+        name = inputNode.GetName()
+        masks = self._addNode(scene, "vtkMRMLSequenceNode", f"{name} defects")
+        if outputNode is None:
+            outputNode = self._addNode(scene, "vtkMRMLSequenceNode", f"{name} restored")
+        # A given output sequence is emptied only once the masks sequence is complete.
+        for sequence, attribute, className, suffix in (
+                (masks, "mask", "vtkMRMLLabelMapVolumeNode", "defects"),
+                (outputNode, "volume", "vtkMRMLScalarVolumeNode", "restored")):
+            sequence.RemoveAllDataNodes()
+            sequence.CopySequenceIndex(inputNode)
+            for (index, frameNode, _), result in zip(frames, results):
+                item = getattr(slicer, className)()  # outside the scene: the sequence keeps a copy
+                item.SetName(f"{frameNode.GetName()} {suffix}")
+                self.updateNodeFromVolume(item, getattr(result, attribute))
+                sequence.SetDataNodeAtValue(item, index)
+        outputNode.SetNodeReferenceID(DEFECTS_REFERENCE, masks.GetID())
+        outputNode.SetNodeReferenceID(PROBABILITY_REFERENCE, None)
+        return outputNode
+
+    def _addReportTable(self, scene, name, frames, results, isSequence):
+        columns = (["frame"] if isSequence else []) + ["name", "value", "units", "description"]
+        arrays = []
+        for column in columns:
+            array = vtk.vtkStringArray()
+            array.SetName(column)
+            arrays.append(array)
+        for (index, _, _), result in zip(frames, results):
+            for measurement in result.report.measurements():
+                row = [measurement.name, measurement.value, measurement.units, measurement.description]
+                for array, value in zip(arrays, ([index] if isSequence else []) + row):
+                    array.InsertNextValue(str(value))
+        table = self._addNode(scene, "vtkMRMLTableNode", name)
+        for array in arrays:
+            table.AddColumn(array)
+        return table
+
+    # --- missing slices and time points (implementation in imputation/scene.py) --------------
+
+    def imputeSlices(self, inputVolumeNode, options=None, outputNode=None,
+                     progress: Optional[ProgressCallback] = None, cancel: Optional[CancelCallback] = None):
+        """Thin-slice volume node from a thick or gapped volume node; ``options`` is a
+        :class:`MedRestoreLib.imputation.slices.SliceImputeOptions` (factor 2 when None)."""
+        from .imputation_nodes import impute_slices_node
+
+        return impute_slices_node(self.scene or inputVolumeNode.GetScene(), inputVolumeNode, options,
+                                  outputNode, progress, cancel)
+
+    def imputeSequence(self, inputNode, model="lstm", missing="auto", forecast=0, outputNode=None,
+                       progress: Optional[ProgressCallback] = None, cancel: Optional[CancelCallback] = None):
+        """Imputed (and forecast) frames of a sequence node as a new sequence node, or the
+        imputed cells of a table node as a new table node (see imputation/tables.py)."""
+        from .imputation_nodes import impute_sequence_node
+
+        scene = self.scene or (inputNode.GetScene() if inputNode is not None else None)
+        return impute_sequence_node(scene, inputNode, model, missing, forecast, outputNode, progress, cancel)
+
+
+def _subProgress(progress, number, count):
+    if progress is None:
+        return None
+
+    def frameProgress(fraction, message):
+        progress((number + fraction) / count,
+                 f"{message} (frame {number + 1}/{count})" if count > 1 else message)
+    return frameProgress
