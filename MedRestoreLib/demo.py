@@ -21,8 +21,8 @@ from .pipeline import restore
 from .progress import ProgressCallback, Steps
 from .report_figure import save_demo_report
 from .volume import read_volume, write_volume
+from .data import SAMPLE
 
-SAMPLE = Path(__file__).resolve().parent / "data" / "mni152_t1_2mm.nrrd"
 
 
 def run_demo(out: Path, sample: Optional[str] = None, seed: int = 0, device: str = "auto",

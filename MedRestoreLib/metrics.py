@@ -108,7 +108,7 @@ def normalise_intensity(array, reference=None) -> np.ndarray:
     return np.clip(normalised, 0.0, 1.0, out=normalised)
 
 
-def _psnr_normalised(ref: np.ndarray, test: np.ndarray, mask: Optional[np.ndarray]) -> float:
+def psnr_normalised(ref: np.ndarray, test: np.ndarray, mask: Optional[np.ndarray]) -> float:
     difference = (ref - test) if mask is None else (ref[mask] - test[mask])
     if difference.size == 0:
         return math.nan
@@ -131,7 +131,7 @@ def psnr(ref, test, mask=None) -> float:
     ref, test = _as_array(ref), _as_array(test)
     _check_same_shape(ref, test)
     mask = None if mask is None else _as_mask(mask, ref.shape)
-    return _psnr_normalised(normalise_intensity(ref), normalise_intensity(test, ref), mask)
+    return psnr_normalised(normalise_intensity(ref), normalise_intensity(test, ref), mask)
 
 
 def ssim_map(ref, test) -> np.ndarray:
@@ -257,9 +257,9 @@ def restoration_scores(reference, restored, mask) -> Dict[str, float]:
     test = normalise_intensity(restored, reference)
     full = ssim_map(ref, test)
     return {
-        "psnr_mask": _psnr_normalised(ref, test, mask),
+        "psnr_mask": psnr_normalised(ref, test, mask),
         "ssim_mask": _mean_over(full, mask),
-        "psnr": _psnr_normalised(ref, test, None),
+        "psnr": psnr_normalised(ref, test, None),
         "ssim": _mean_over(full, None),
         "mask_voxels": int(np.count_nonzero(mask)),
     }

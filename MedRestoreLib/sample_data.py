@@ -45,7 +45,7 @@ def damaged_sample_files(folder: Optional[Path] = None, seed: int = SEED) -> Tup
     if damaged_path.is_file() and truth_path.is_file():
         return damaged_path, truth_path
     from .defects import corrupt
-    from .demo import SAMPLE
+    from .data import SAMPLE
     from .volume import read_volume, write_volume
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """Time and peak memory of one fill, measured in a child process (as :mod:`.timing` does for
-detection, whose ``_peak_memory_kb`` it reuses).
+detection, whose peak-memory reading it shares).
 
     python -m MedRestoreLib.benchmark.fill_timing VOLUME MASK --method gan --device cpu
 
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Dict
 
-from .timing import _peak_memory_kb
+from .common import peak_memory_kb
 
 
 def measure_fill(volume_path: Path, mask_path: Path, method: str, device: str) -> Dict[str, float]:
@@ -49,7 +49,7 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     fill(volume.array.astype(np.float64), mask)
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "peak_memory_gb": _peak_memory_kb() / 1e6, "shape": list(volume.shape),
+    print(json.dumps({"seconds": seconds, "peak_memory_gb": peak_memory_kb() / 1e6, "shape": list(volume.shape),
                       "defect_voxels": int(mask.sum()), "defect_percent": float(100 * mask.mean()),
                       "method": args.method}))
 

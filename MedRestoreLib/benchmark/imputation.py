@@ -21,6 +21,7 @@ import numpy as np
 from ..metrics import restoration_scores
 from ..progress import Steps
 from ..volume import Volume, write_volume
+from .common import verdict
 
 SLICE_MODELS = ("linear", "cubic", "gmm", "srn", "lstm")
 SEQUENCE_MODELS = ("linear", "srn", "lstm")
@@ -123,7 +124,7 @@ def timing_256(cell: str = "lstm") -> Dict[str, float]:
     import SimpleITK as sitk
 
     from ..volume import read_volume, sitk_from_volume, volume_from_sitk
-    from .runner import SAMPLE
+    from ..data import SAMPLE
 
     image = sitk.Cast(sitk_from_volume(read_volume(SAMPLE)), sitk.sitkFloat32)
     spacing = [s * n / 256 for s, n in zip(image.GetSpacing(), image.GetSize())]
@@ -160,7 +161,6 @@ def run_imputation_benchmark(volumes: Dict[str, Volume], out: Path, quick: bool,
 
 
 def imputation_targets(result: Dict) -> List[List[str]]:
-    from .runner import _verdict
 
     rows = []
     for name, per_acquisition in result["slices"].items():
@@ -172,20 +172,20 @@ def imputation_targets(result: Dict) -> List[List[str]]:
                 best = max(("srn", "lstm"), key=lambda m: row[m]["psnr"])
                 gain = row[best]["psnr"] - row["cubic"]["psnr"]
                 rows.append([f"{name} {acquisition} {factor}: {best} − cubic", "≥ +2 dB", f"{gain:+.2f} dB",
-                             _verdict(gain >= 2, gain - 2)])
+                             verdict(gain >= 2, gain - 2)])
                 margin = row[best]["psnr"] - row["gmm"]["psnr"]
                 rows.append([f"{name} {acquisition} {factor}: {best} − GMM", "≥ 0 dB", f"{margin:+.2f} dB",
-                             _verdict(margin >= 0, margin)])
+                             verdict(margin >= 0, margin)])
     sources = [("image series", result["series"])] + list(result["tables"].items())
     for name, scores in sources:
         for part in ("missing", "forecast"):
             ratio = scores["lstm"][f"rmse_{part}"] / scores["linear"][f"rmse_{part}"]
             rows.append([f"{name}: LSTM / linear RMSE, {part}", "≤ 0.80", f"{ratio:.3f}",
-                         _verdict(ratio <= 0.8, ratio - 0.8)])
+                         verdict(ratio <= 0.8, ratio - 0.8)])
     if result["timing_256x256x64"]:
         seconds = result["timing_256x256x64"]["lstm"]["seconds"]
         rows.append(["impute-slices 256×256×64 at 4× (lstm, child process)", "≤ 30 s", f"{seconds:.1f} s",
-                     _verdict(seconds <= 30, seconds - 30)])
+                     verdict(seconds <= 30, seconds - 30)])
     return rows
 
 
@@ -221,7 +221,7 @@ def main(argv=None) -> None:
     import argparse
 
     from ..json_output import write_json
-    from .runner import development_volumes
+    from .common import development_volumes
 
     parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)

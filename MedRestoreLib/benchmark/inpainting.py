@@ -23,7 +23,7 @@ from ..defects import corrupt
 from ..inpainting import (adjacent_slices, biharmonic_2d, biharmonic_3d, neighbour_median,
                           opencv_inpaint)
 from ..inpainting.gan_filler import DEFAULT_MODEL, MODELS, gan_fill, load_gan
-from ..metrics import _psnr_normalised, intensity_window, ssim_map
+from ..metrics import psnr_normalised, intensity_window, ssim_map
 from ..progress import Steps
 from ..volume import Volume
 
@@ -96,7 +96,7 @@ def scores(reference: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> Dict[
     box = tuple(slice(max(int(w.min()) - 8, 0), int(w.max()) + 9) for w in where)
     ssim = float(ssim_map(ref[box], test[box])[mask[box]].mean())
     truth_texture = laplacian_std(ref[box], mask[box])
-    return {"psnr_mask": _psnr_normalised(ref, test, mask), "ssim_mask": ssim,
+    return {"psnr_mask": psnr_normalised(ref, test, mask), "ssim_mask": ssim,
             "texture_ratio": laplacian_std(test[box], mask[box]) / max(truth_texture, 1e-12)}
 
 

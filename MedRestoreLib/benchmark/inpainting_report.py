@@ -5,11 +5,9 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from .common import verdict
 from .inpainting import BASELINES, HOLES_3D, PIXELS_AND_LINES
 
-
-def _verdict(met: bool, margin: float) -> str:
-    return "met" if met else f"missed by {abs(margin):.3g}"
 
 
 def filling_targets(result: Dict[str, object], timing: Optional[Dict[str, Dict[str, float]]]) -> List[List[str]]:
@@ -25,28 +23,28 @@ def filling_targets(result: Dict[str, object], timing: Optional[Dict[str, Dict[s
             bih = methods["biharmonic3d"]
             goal = bih["psnr_mask"] + 2
             rows.append([f"PSNR_mask {case}", f"≥ biharmonic3d + 2 = {goal:.2f} dB", f"{gan['psnr_mask']:.2f} dB",
-                         _verdict(gan["psnr_mask"] >= goal, gan["psnr_mask"] - goal)])
+                         verdict(gan["psnr_mask"] >= goal, gan["psnr_mask"] - goal)])
             goal = bih["ssim_mask"] + 0.05
             rows.append([f"SSIM_mask {case}", f"≥ biharmonic3d + 0.05 = {goal:.3f}", f"{gan['ssim_mask']:.3f}",
-                         _verdict(gan["ssim_mask"] >= goal, gan["ssim_mask"] - goal)])
+                         verdict(gan["ssim_mask"] >= goal, gan["ssim_mask"] - goal)])
             ratio = gan["texture_ratio"]
             ok = 0.7 <= ratio <= 1.3 and gan["psnr_mask"] >= bih["psnr_mask"]
             margin = min(abs(ratio - 0.7), abs(ratio - 1.3)) if not 0.7 <= ratio <= 1.3 else gan["psnr_mask"] - bih["psnr_mask"]
             rows.append([f"texture ratio {case}", "0.7–1.3 with PSNR_mask ≥ biharmonic3d",
-                         f"{ratio:.2f} ({gan['psnr_mask'] - bih['psnr_mask']:+.2f} dB)", _verdict(ok, margin)])
+                         f"{ratio:.2f} ({gan['psnr_mask'] - bih['psnr_mask']:+.2f} dB)", verdict(ok, margin)])
         if case in PIXELS_AND_LINES or case in HOLES_3D:
             goal = best + (2 if case in PIXELS_AND_LINES else 0)
             label = "+ 2 dB" if case in PIXELS_AND_LINES else "(above every baseline)"
             rows.append([f"PSNR_mask {case} vs best baseline", f"≥ {best_name} {label} = {goal:.2f} dB",
-                         f"{gan['psnr_mask']:.2f} dB", _verdict(gan["psnr_mask"] >= goal, gan["psnr_mask"] - goal)])
+                         f"{gan['psnr_mask']:.2f} dB", verdict(gan["psnr_mask"] >= goal, gan["psnr_mask"] - goal)])
     if timing:
         hole = timing["hole_32"]["seconds"]
-        rows.append(["one 32³ hole (this CPU)", "≤ 1 s", f"{hole:.2f} s", _verdict(hole <= 1, hole - 1)])
+        rows.append(["one 32³ hole (this CPU)", "≤ 1 s", f"{hole:.2f} s", verdict(hole <= 1, hole - 1)])
         big = timing["volume_256"]
         rows.append([f"256³ with {big['defect_percent']:.2f} % damaged (this CPU)", "≤ 30 s",
-                     f"{big['seconds']:.1f} s", _verdict(big["seconds"] <= 30, big["seconds"] - 30)])
+                     f"{big['seconds']:.1f} s", verdict(big["seconds"] <= 30, big["seconds"] - 30)])
         rows.append(["256³ fill peak memory", "≤ 4 GB", f"{big['peak_memory_gb']:.2f} GB",
-                     _verdict(big["peak_memory_gb"] <= 4, big["peak_memory_gb"] - 4)])
+                     verdict(big["peak_memory_gb"] <= 4, big["peak_memory_gb"] - 4)])
     return rows
 
 
@@ -123,7 +121,7 @@ def main(argv=None) -> None:
     from ..json_output import write_json
     from ..progress import Steps
     from .inpainting import filling_timing, inpainting_benchmark
-    from .runner import development_volumes, sample_256
+    from .common import development_volumes, sample_256
 
     parser = argparse.ArgumentParser(description="filling benchmark only")
     parser.add_argument("--out", type=Path, required=True)

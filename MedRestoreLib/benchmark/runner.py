@@ -27,20 +27,7 @@ from .inpainting import filling_timing, inpainting_benchmark
 from .inpainting_report import filling_markdown, filling_targets, save_filling_figure
 from .imputation import imputation_markdown, imputation_targets, run_imputation_benchmark
 from .timing import measure
-
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "mni152_t1_2mm.nrrd"
-
-
-def development_volumes(quick: bool) -> Dict[str, Volume]:
-    volumes = {"mni152-2mm (bundled)": read_volume(SAMPLE)}
-    if not quick:
-        from ..training.fetch_data import default_cache, fetch
-
-        cache = default_cache()
-        fetch(cache)
-        volumes["mni152-1mm"] = read_volume(cache / "mni152_t1.nii.gz")
-    return volumes
-
+from .common import development_volumes, sample_256, verdict
 
 def blind_restore_gain(volumes: Dict[str, Volume], seeds: List[int], steps: Steps) -> Dict[str, float]:
     """Whole-volume PSNR of blind restores on mixed defects: default detector vs median/MAD,
@@ -63,19 +50,6 @@ def blind_restore_gain(volumes: Dict[str, Volume], seeds: List[int], steps: Step
             "clean_changed_percent": float(np.mean(changed))}
 
 
-def sample_256() -> Volume:
-    """The bundled sample resampled to 256³ (uint8): the volume every 256³ cost is measured on."""
-    import SimpleITK as sitk
-
-    from ..volume import sitk_from_volume, volume_from_sitk
-
-    image = sitk.Cast(sitk_from_volume(read_volume(SAMPLE)), sitk.sitkFloat32)
-    spacing = [s * n / 256 for s, n in zip(image.GetSpacing(), image.GetSize())]
-    big = volume_from_sitk(sitk.Resample(image, [256] * 3, sitk.Transform(), sitk.sitkLinear,
-                                         image.GetOrigin(), spacing, image.GetDirection()))
-    return big.with_array(np.clip(big.array, 0, 255).astype(np.uint8))
-
-
 def timing_256(device: str) -> Dict[str, Dict[str, float]]:
     """Detection time and peak memory on the bundled sample resampled to 256³ with mixed defects."""
     damaged, _, _ = corrupt(sample_256(), "mixed", seed=0)
@@ -89,23 +63,19 @@ def _targets(detection, restore_gain, timing) -> List[List[str]]:
     rows = []
     for kind, target in F1_TARGETS.items():
         f1 = detection["per_kind"][kind]["lstm"]["f1"]
-        rows.append([f"F1 {kind}", f"≥ {target:.2f}", f"{f1:.3f}", _verdict(f1 >= target, f1 - target)])
+        rows.append([f"F1 {kind}", f"≥ {target:.2f}", f"{f1:.3f}", verdict(f1 >= target, f1 - target)])
     flagged = detection["clean_flagged_percent"]["lstm"]
-    rows.append(["clean voxels flagged", "≤ 0.01 %", f"{flagged:.4f} %", _verdict(flagged <= 0.01, 0.01 - flagged)])
+    rows.append(["clean voxels flagged", "≤ 0.01 %", f"{flagged:.4f} %", verdict(flagged <= 0.01, 0.01 - flagged)])
     changed = restore_gain["clean_changed_percent"]
     rows.append(["clean voxels changed by restore", "≤ 0.01 %", f"{changed:.4f} %",
-                 _verdict(changed <= 0.01, 0.01 - changed)])
+                 verdict(changed <= 0.01, 0.01 - changed)])
     gain = restore_gain["gain_db"]
-    rows.append(["blind restore PSNR gain over median/MAD", "≥ 3 dB", f"{gain:.2f} dB", _verdict(gain >= 3, gain - 3)])
+    rows.append(["blind restore PSNR gain over median/MAD", "≥ 3 dB", f"{gain:.2f} dB", verdict(gain >= 3, gain - 3)])
     if timing:
         seconds, memory = timing["lstm"]["seconds"], timing["lstm"]["peak_memory_gb"]
-        rows.append(["256³ detection time (this CPU)", "≤ 20 s", f"{seconds:.1f} s", _verdict(seconds <= 20, 20 - seconds)])
-        rows.append(["256³ peak memory", "≤ 3 GB", f"{memory:.2f} GB", _verdict(memory <= 3, 3 - memory)])
+        rows.append(["256³ detection time (this CPU)", "≤ 20 s", f"{seconds:.1f} s", verdict(seconds <= 20, 20 - seconds)])
+        rows.append(["256³ peak memory", "≤ 3 GB", f"{memory:.2f} GB", verdict(memory <= 3, 3 - memory)])
     return rows
-
-
-def _verdict(met: bool, margin: float) -> str:
-    return "met" if met else f"missed by {abs(margin):.4g}"
 
 
 def run_benchmark(out: Path, quick: bool = False, seed: int = 0, device: str = "cpu",

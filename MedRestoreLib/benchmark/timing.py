@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Dict
+
+from .common import peak_memory_kb
 
 
 def measure(volume_path: Path, method: str, device: str) -> Dict[str, float]:
@@ -24,19 +25,6 @@ def measure(volume_path: Path, method: str, device: str) -> Dict[str, float]:
                                 "--method", method, "--device", device],
                                capture_output=True, text=True, check=True)
     return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def _peak_memory_kb() -> int:
-    """This process's peak resident memory. VmHWM belongs to the address space made at exec;
-    ru_maxrss would also count the parent's memory copied at fork (Linux keeps it across exec)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux; a fallback
 
 
 def main(argv=None) -> None:
@@ -53,7 +41,7 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     mask, _ = detect(volume, DetectOptions(method=args.method), device=args.device)
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "peak_memory_gb": _peak_memory_kb() / 1e6, "shape": list(volume.shape),
+    print(json.dumps({"seconds": seconds, "peak_memory_gb": peak_memory_kb() / 1e6, "shape": list(volume.shape),
                       "flagged": int(mask.array.sum()), "method": args.method}))
 
 

@@ -11,7 +11,7 @@ How, each step: take a random cube of the normalised defect region (the array th
 mask* in it — the input's own defect shapes: dead pixels stay scattered pixels, lines stay
 lines, a 32³ box stays a 32³ box — make the smooth initial fill of the hidden voxels exactly as
 inference does (:func:`.smooth_fill.smooth_fill` with the model's settings), take 2.5-D tiles
-around them (:func:`MedRestoreLib.training.inpainting_data.tiles_from_crop`) and take one Adam
+around them (:func:`.training_tiles.tiles_from_crop`) and take one Adam
 step on the training's reconstruction loss (L1 + gradient L1 over the hidden voxels).
 
 The real defects' voxels are never targets: the cube's values there are the inference's own
@@ -81,10 +81,9 @@ def adapt_gan(model, filled: np.ndarray, mask: np.ndarray, seconds: float = 20.0
     from scipy import ndimage
 
     from ..errors import InputError
-    from ..training.inpainting_data import DamagedCrop, tiles_from_crop
-    from ..training.train_inpainter import generate
     from .gan_losses import reconstruction_loss
     from .smooth_fill import smooth_fill
+    from .training_tiles import DamagedCrop, generate, tiles_from_crop
 
     started = time.perf_counter()
     settings, config = model.config["model"], model.config

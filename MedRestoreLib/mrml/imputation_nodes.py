@@ -12,37 +12,25 @@ import vtk
 
 from ..errors import InputError
 from ..progress import Steps
-from ..volume import Volume
-
-
-def _volume_from_node(node) -> Volume:
-    from .logic import MedRestoreLogic
-
-    return MedRestoreLogic.volumeFromNode(node)
-
-
-def _write_volume_node(node, volume: Volume) -> None:
-    from .logic import MedRestoreLogic
-
-    MedRestoreLogic.updateNodeFromVolume(node, volume)
+from .nodes import (copyDisplay, isScalarVolume, removedOnError, sequenceVolumeNodes, updateNodeFromVolume,
+                    volumeFromNode)
 
 
 def impute_slices_node(scene, inputNode, options, outputNode=None, progress=None, cancel=None):
     """Thin-slice volume node from a thick or gapped scalar volume node."""
     from ..imputation.slices import impute_slices
 
-    if inputNode is None or not inputNode.IsA("vtkMRMLScalarVolumeNode") or inputNode.IsA("vtkMRMLLabelMapVolumeNode"):
+    if not isScalarVolume(inputNode):
         raise InputError("give a scalar volume node (not a label map)")
     if outputNode is inputNode:
         raise InputError("the output node must differ from the input node (the input is never changed)")
-    result = impute_slices(_volume_from_node(inputNode), options, progress, cancel)
-    if outputNode is None:
-        outputNode = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", f"{inputNode.GetName()} thin slices")
-    _write_volume_node(outputNode, result.volume)
-    if outputNode.GetDisplayNode() is None:
-        outputNode.CreateDefaultDisplayNodes()
-        if inputNode.GetDisplayNode() is not None:
-            outputNode.GetDisplayNode().CopyContent(inputNode.GetDisplayNode())
+    result = impute_slices(volumeFromNode(inputNode), options, progress, cancel)
+    with removedOnError(scene) as added:
+        if outputNode is None:
+            outputNode = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", f"{inputNode.GetName()} thin slices")
+            added.append(outputNode)
+        updateNodeFromVolume(outputNode, result.volume)
+        added.extend(copyDisplay(outputNode, inputNode))
     outputNode.SetAndObserveTransformNodeID(inputNode.GetTransformNodeID())
     outputNode.SetAttribute("MedRestore.filledSlices",
                             ",".join(str(k) for k in np.flatnonzero(result.filled)))
@@ -72,13 +60,9 @@ def impute_sequence_node(scene, inputNode, model, missing="auto", forecast=0, ou
         raise InputError(f"'{inputNode.GetName()}' ({inputNode.GetClassName()}) is not a sequence or table node")
     from ..imputation.frames import impute_frames
 
-    count = inputNode.GetNumberOfDataNodes()
-    frames = []
-    for n in range(count):
-        node = inputNode.GetNthDataNode(n)
-        if not node.IsA("vtkMRMLScalarVolumeNode") or node.IsA("vtkMRMLLabelMapVolumeNode"):
-            raise InputError(f"item {n} of '{inputNode.GetName()}' is not a scalar volume")
-        frames.append(_volume_from_node(node))
+    items = sequenceVolumeNodes(inputNode)
+    count = len(items)
+    frames = [volumeFromNode(node) for node in items]
     times, labels = _index_times(inputNode)
     imputed = impute_frames(frames, model, missing, forecast, times, steps=steps.sub(0.0, 0.9))
     steps.check_cancel()
@@ -89,11 +73,11 @@ def impute_sequence_node(scene, inputNode, model, missing="auto", forecast=0, ou
         outputNode = scene.AddNewNodeByClass("vtkMRMLSequenceNode", f"{inputNode.GetName()} imputed")
     outputNode.RemoveAllDataNodes()
     outputNode.CopySequenceIndex(inputNode)
-    names = [inputNode.GetNthDataNode(n).GetName() for n in range(count)]
+    names = [node.GetName() for node in items]
     for n, (label, volume) in enumerate(zip(labels, imputed)):
         item = slicer.vtkMRMLScalarVolumeNode()
         item.SetName(names[n] if n < count else f"{inputNode.GetName()} forecast {n - count + 1}")
-        _write_volume_node(item, volume)
+        updateNodeFromVolume(item, volume)
         outputNode.SetDataNodeAtValue(item, label)
     steps.report(1.0, "sequence imputed")
     return outputNode

@@ -24,6 +24,8 @@ from ..options import RestoreOptions
 from ..pipeline import RestoreResult, restore as restoreVolume
 from ..progress import CancelCallback, ProgressCallback, Steps
 from ..volume import Volume, VolumeKind
+from .nodes import (copyDisplay, isScalarVolume, removedOnError, sequenceVolumeNodes, updateNodeFromVolume,
+                    volumeFromNode)
 
 DEFECTS_REFERENCE = "MedRestoreDefects"
 REPORT_REFERENCE = "MedRestoreReport"
@@ -44,30 +46,12 @@ class MedRestoreLogic:
     def __init__(self, scene=None):
         self.scene = scene
         self.lastResult = None
-        self._added: List = []
+        self._added: List = []  # nodes added by the call in progress (see removedOnError)
 
     # --- Volume <-> node ----------------------------------------------------------------------
 
-    @staticmethod
-    def volumeFromNode(volumeNode, kind: VolumeKind = VolumeKind.INTENSITY) -> Volume:
-        """Copy a scalar volume (or label map) node's voxels (k, j, i) and IJK→RAS into a Volume."""
-        imageData = volumeNode.GetImageData()
-        if imageData is None or imageData.GetNumberOfPoints() == 0:
-            raise InputError(f"node '{volumeNode.GetName()}' holds no image data")
-        if volumeNode.IsA("vtkMRMLDiffusionImageVolumeNode") or imageData.GetNumberOfScalarComponents() != 1:
-            raise InputError(f"'{volumeNode.GetName()}' is an RGB, vector or tensor volume; "
-                             "MedRestore needs a scalar (grey-level) volume")
-        matrix = vtk.vtkMatrix4x4()
-        volumeNode.GetIJKToRASMatrix(matrix)
-        return Volume(np.array(slicer.util.arrayFromVolume(volumeNode)),
-                      slicer.util.arrayFromVTKMatrix(matrix), kind)
-
-    @staticmethod
-    def updateNodeFromVolume(volumeNode, volume: Volume) -> None:
-        """Write a Volume's voxels (deep copy) and IJK→RAS into a volume node."""
-        array = volume.array.astype(np.uint8) if volume.array.dtype == bool else volume.array
-        volumeNode.SetIJKToRASMatrix(slicer.util.vtkMatrixFromArray(volume.ijk_to_ras))
-        slicer.util.updateVolumeFromArray(volumeNode, np.ascontiguousarray(array))
+    volumeFromNode = staticmethod(volumeFromNode)
+    updateNodeFromVolume = staticmethod(updateNodeFromVolume)
 
     # --- restore -----------------------------------------------------------------------------
 
@@ -105,7 +89,7 @@ class MedRestoreLogic:
         self._checkNodes(inputNode, outputNode, isSequence)
         with self._addingNodes(scene):
             frames = self._frames(inputNode, isSequence)
-            mask = None if knownMaskNode is None else self._readMask(scene, knownMaskNode, frames[0][1])
+            mask = None if knownMaskNode is None else self.readMask(scene, knownMaskNode, frames[0][1])
             for _, frameNode, volume in frames:
                 if mask is not None and not volume.has_same_geometry(mask):
                     raise InputError(f"the mask '{knownMaskNode.GetName()}' is on another grid than "
@@ -147,8 +131,7 @@ class MedRestoreLogic:
 
     @staticmethod
     def _checkNodes(inputNode, outputNode, isSequence) -> None:
-        if not isSequence and (not inputNode.IsA("vtkMRMLScalarVolumeNode")
-                               or inputNode.IsA("vtkMRMLLabelMapVolumeNode")):
+        if not isSequence and not isScalarVolume(inputNode):
             raise InputError(f"'{inputNode.GetName()}' ({inputNode.GetClassName()}) is not a scalar "
                              "volume or a sequence of scalar volumes")
         if outputNode is None:
@@ -164,19 +147,10 @@ class MedRestoreLogic:
         """[(index value, node, Volume)] of the input: one item for a volume node."""
         if not isSequence:
             return [(None, inputNode, self.volumeFromNode(inputNode))]
-        count = inputNode.GetNumberOfDataNodes()
-        if count == 0:
-            raise InputError(f"the sequence '{inputNode.GetName()}' is empty")
-        frames = []
-        for n in range(count):
-            node = inputNode.GetNthDataNode(n)
-            if not node.IsA("vtkMRMLScalarVolumeNode") or node.IsA("vtkMRMLLabelMapVolumeNode"):
-                raise InputError(f"item {n} of the sequence '{inputNode.GetName()}' is a "
-                                 f"{node.GetClassName()}, not a scalar volume")
-            frames.append((inputNode.GetNthIndexValue(n), node, self.volumeFromNode(node)))
-        return frames
+        return [(inputNode.GetNthIndexValue(n), node, self.volumeFromNode(node))
+                for n, node in enumerate(sequenceVolumeNodes(inputNode))]
 
-    def _readMask(self, scene, maskNode, referenceNode) -> Volume:
+    def readMask(self, scene, maskNode, referenceNode) -> Volume:
         """The mask as a label Volume; a segmentation is exported onto ``referenceNode``'s grid."""
         if not maskNode.IsA("vtkMRMLSegmentationNode"):
             if not maskNode.IsA("vtkMRMLScalarVolumeNode"):
@@ -205,31 +179,18 @@ class MedRestoreLogic:
 
     @contextlib.contextmanager
     def _addingNodes(self, scene):
-        """Nodes added (:meth:`_addNode`) inside the block stay only if the block completes; on
-        any error or cancel they are all removed, so the scene holds no half-made result."""
-        self._added, self.lastResult = [], None
-        try:
-            yield
-        except BaseException:
-            self._removeAdded(scene)
-            raise
-        finally:
-            self._added = []
+        """Nodes added (:meth:`_addNode`) inside the block stay only if the block completes."""
+        self.lastResult = None
+        with removedOnError(scene) as self._added:
+            try:
+                yield
+            finally:
+                self._added = []
 
     def _addNode(self, scene, className, name):
         node = scene.AddNewNodeByClass(className, name)
         self._added.append(node)
         return node
-
-    def _removeAdded(self, scene) -> None:
-        """Remove the nodes this call added, with display/storage nodes made for them on the way."""
-        for node in reversed(self._added):
-            related = [node.GetStorageNode()] if node.IsA("vtkMRMLStorableNode") else []
-            if node.IsA("vtkMRMLDisplayableNode"):
-                related += [node.GetNthDisplayNode(n) for n in range(node.GetNumberOfDisplayNodes())]
-            for item in [node] + related:
-                if item is not None and item.GetScene() is not None:
-                    scene.RemoveNode(item)
 
     def _addScalarVolume(self, scene, name, volume: Volume, inputNode, displayLikeInput=True):
         node = self._addNode(scene, "vtkMRMLScalarVolumeNode", name)
@@ -240,12 +201,7 @@ class MedRestoreLogic:
 
     def _displayLike(self, node, inputNode) -> None:
         """Give ``node`` a display node, copying the input's window/level and colours."""
-        if node.GetDisplayNode() is None:
-            node.CreateDefaultDisplayNodes()
-            self._added.append(node.GetDisplayNode())
-            source = inputNode.GetDisplayNode() if inputNode is not None else None
-            if source is not None and node.GetDisplayNode() is not None:
-                node.GetDisplayNode().CopyContent(source)
+        self._added.extend(copyDisplay(node, inputNode))
 
     def _writeVolumeOutputs(self, scene, inputNode, result: RestoreResult, outputNode):
         name = inputNode.GetName()

@@ -24,31 +24,20 @@ from ..background.run import (BackgroundRun, impute_sequence_arguments, impute_s
                              restore_arguments)
 from ..errors import InputError
 from ..volume import VolumeKind, read_series, read_volume, write_series, write_volume
+from .nodes import (copyDisplay, isScalarVolume, removedOnError, sequenceVolumeNodes, updateNodeFromVolume,
+                    volumeFromNode)
 
 
 # --- export ------------------------------------------------------------------------------------
 
 def export_volume(volumeNode, path) -> None:
     """Write a scalar volume node's voxels and geometry to ``path`` (format from the extension)."""
-    from .logic import MedRestoreLogic
-
-    write_volume(MedRestoreLogic.volumeFromNode(volumeNode), path)
+    write_volume(volumeFromNode(volumeNode), path)
 
 
 def export_sequence(sequenceNode, path) -> None:
     """Write a sequence of scalar volumes as one 4-D image (time is the 4th axis)."""
-    from .logic import MedRestoreLogic
-
-    count = sequenceNode.GetNumberOfDataNodes()
-    if count == 0:
-        raise InputError(f"the sequence '{sequenceNode.GetName()}' is empty")
-    frames = []
-    for n in range(count):
-        item = sequenceNode.GetNthDataNode(n)
-        if not item.IsA("vtkMRMLScalarVolumeNode") or item.IsA("vtkMRMLLabelMapVolumeNode"):
-            raise InputError(f"item {n} of '{sequenceNode.GetName()}' is a {item.GetClassName()}, "
-                             "not a scalar volume")
-        frames.append(MedRestoreLogic.volumeFromNode(item))
+    frames = [volumeFromNode(item) for item in sequenceVolumeNodes(sequenceNode)]
     write_series(frames, path)
 
 
@@ -62,24 +51,13 @@ def export_table(tableNode, path) -> None:
 
 # --- import ------------------------------------------------------------------------------------
 
-def _copy_display(node, like) -> None:
-    node.CreateDefaultDisplayNodes()
-    source = like.GetDisplayNode() if like is not None and like.IsA("vtkMRMLDisplayableNode") else None
-    if source is not None and node.GetDisplayNode() is not None:
-        node.GetDisplayNode().CopyContent(source)
-
-
 def import_volume(scene, path, name: str, like=None):
     """A new scalar volume node holding the image at ``path``; display copied from ``like``."""
-    from .logic import MedRestoreLogic
-
-    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", scene.GenerateUniqueName(name))
-    try:
-        MedRestoreLogic.updateNodeFromVolume(node, read_volume(path))
-        _copy_display(node, like)
-    except BaseException:
-        _remove(scene, [node])
-        raise
+    with removedOnError(scene) as added:
+        node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", scene.GenerateUniqueName(name))
+        added.append(node)
+        updateNodeFromVolume(node, read_volume(path))
+        copyDisplay(node, like)
     return node
 
 
@@ -100,10 +78,7 @@ def _index_values(like, count: int) -> List[str]:
 
 def import_sequence(scene, path, name: str, like=None):
     """A new sequence node (and a browser to play it) holding the 4-D image at ``path``."""
-    from .logic import MedRestoreLogic
-
-    added = []
-    try:
+    with removedOnError(scene) as added:
         sequence = scene.AddNewNodeByClass("vtkMRMLSequenceNode", scene.GenerateUniqueName(name))
         added.append(sequence)
         if like is not None and like.IsA("vtkMRMLSequenceNode"):
@@ -114,32 +89,24 @@ def import_sequence(scene, path, name: str, like=None):
         for n, (frame, value) in enumerate(zip(frames, _index_values(like, len(frames)))):
             item = slicer.vtkMRMLScalarVolumeNode()  # outside the scene: the sequence keeps a copy
             item.SetName(f"{name} {n}")
-            MedRestoreLogic.updateNodeFromVolume(item, frame)
+            updateNodeFromVolume(item, frame)
             sequence.SetDataNodeAtValue(item, value)
         browser = scene.AddNewNodeByClass("vtkMRMLSequenceBrowserNode", f"{sequence.GetName()} browser")
         added.append(browser)
         browser.SetAndObserveMasterSequenceNodeID(sequence.GetID())
-    except BaseException:
-        _remove(scene, added)
-        raise
     return sequence
 
 
 def import_table(scene, path, name: str):
     """A new table node read from a CSV file."""
-    node = scene.AddNewNodeByClass("vtkMRMLTableNode", scene.GenerateUniqueName(name))
-    storage = slicer.vtkMRMLTableStorageNode()
-    storage.SetFileName(str(path))
-    if not storage.ReadData(node):
-        _remove(scene, [node])
-        raise InputError(f"{path}: not a readable table")
+    with removedOnError(scene) as added:
+        node = scene.AddNewNodeByClass("vtkMRMLTableNode", scene.GenerateUniqueName(name))
+        added.append(node)
+        storage = slicer.vtkMRMLTableStorageNode()
+        storage.SetFileName(str(path))
+        if not storage.ReadData(node):
+            raise InputError(f"{path}: not a readable table")
     return node
-
-
-def _remove(scene, nodes) -> None:
-    for node in reversed(nodes):
-        if node is not None and node.GetScene() is not None:
-            scene.RemoveNode(node)
 
 
 # --- runs --------------------------------------------------------------------------------------
@@ -150,8 +117,7 @@ def prepare_restore(logic, inputNode, knownMaskNode=None, outputNode=None, *, me
     """Export the input (and known mask) and build the ``restore`` command; ``run.collect(run)``
     then adds the results exactly as ``MedRestoreLogic.restore`` does and returns the output node.
     """
-    if inputNode is None or not inputNode.IsA("vtkMRMLScalarVolumeNode") \
-            or inputNode.IsA("vtkMRMLLabelMapVolumeNode"):
+    if not isScalarVolume(inputNode):
         raise InputError("choose a scalar volume to repair")
     scene = logic.scene or inputNode.GetScene()
     run = BackgroundRun.create(f"repair {inputNode.GetName()}", parent)
@@ -160,7 +126,7 @@ def prepare_restore(logic, inputNode, knownMaskNode=None, outputNode=None, *, me
         mask = None
         if knownMaskNode is not None:
             mask = run.path("known-mask.nrrd")
-            write_volume(logic._readMask(scene, knownMaskNode, inputNode), mask)
+            write_volume(logic.readMask(scene, knownMaskNode, inputNode), mask)
         run.arguments = restore_arguments(
             run.path("input.nrrd"), run.path("restored.nrrd"), mask_path=mask, method=method,
             detector=detector, device=device, seed=seed, mask_out=run.path("defects.nrrd"),

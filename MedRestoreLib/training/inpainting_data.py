@@ -12,7 +12,6 @@ either side (the 2.5-D slab the filler sees), windowed around a defect voxel.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import List
 
@@ -23,16 +22,10 @@ from scipy import ndimage
 from ..defects import apply_defects, foreground_mask, sample_defects
 from ..errors import InputError
 from ..inpainting.smooth_fill import smooth_fill
+from ..inpainting.training_tiles import DamagedCrop
 from ..metrics import intensity_window
 from ..volume import read_volume
 from .train_detector import resample
-
-
-@dataclass
-class DamagedCrop:
-    truth: np.ndarray  # (S, S, S) float32, normalised intensities
-    filled: np.ndarray  # truth with masked voxels replaced by the smooth initial fill
-    mask: np.ndarray  # (S, S, S) bool, True = defect
 
 
 def normalised(array: np.ndarray) -> np.ndarray:
@@ -126,28 +119,3 @@ def damaged_crop(t1_volumes, label_maps, data: dict, model: dict, rng: np.random
     filled = smooth_fill(truth, torch.from_numpy(~mask), int(model["smoothing_iterations"]),
                          model.get("smoothing_relaxation"))
     return DamagedCrop(image, filled.numpy(), mask)
-
-
-def tiles_from_crop(crop: DamagedCrop, count: int, tile: int, half_slab: int, rng: np.random.Generator):
-    """``count`` (slab, mask slab, truth slice) triples of in-plane size ``tile``, each centred
-    slice holding a defect; axes drawn at random."""
-    slabs, truths = [], []
-    size = crop.mask.shape[0]
-    for _ in range(count):
-        for _attempt in range(20):
-            axis = int(rng.integers(3))
-            mask = np.moveaxis(crop.mask, axis, 0)
-            usable = np.flatnonzero(mask[half_slab: size - half_slab].any(axis=(1, 2))) + half_slab
-            if len(usable):
-                break
-        else:
-            raise InputError("no defect away from the crop's edge")
-        s = int(usable[rng.integers(len(usable))])
-        points = np.argwhere(mask[s])
-        j, i = points[rng.integers(len(points))]
-        j0, i0 = (int(np.clip(c - rng.integers(tile // 4, 3 * tile // 4 + 1), 0, size - tile)) for c in (j, i))
-        window = (slice(s - half_slab, s + half_slab + 1), slice(j0, j0 + tile), slice(i0, i0 + tile))
-        filled = np.moveaxis(crop.filled, axis, 0)[window]
-        slabs.append(np.concatenate([filled, mask[window].astype(np.float32)]))
-        truths.append(np.moveaxis(crop.truth, axis, 0)[s, window[1], window[2]][None])
-    return torch.from_numpy(np.stack(slabs)), torch.from_numpy(np.stack(truths))

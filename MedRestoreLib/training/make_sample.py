@@ -15,8 +15,8 @@ import numpy as np
 
 from ..volume import read_volume, sitk_from_volume, volume_from_sitk, write_volume
 from .fetch_data import default_cache, fetch
+from ..data import SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "mni152_t1_2mm.nrrd"
 TARGET_SPACING = 2.0
 
 

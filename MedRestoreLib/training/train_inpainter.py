@@ -29,10 +29,11 @@ from ..inpainting.gan_discriminator import PatchDiscriminator, patch_weights
 from ..inpainting.gan_generator import build_generator
 from ..inpainting.gan_losses import (covariance_loss, discriminator_loss, generator_adversarial_loss,
                                      r1_penalty, reconstruction_loss)
+from ..inpainting.training_tiles import generate, tiles_from_crop
 from ..models.folder import sha256_of
 from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
 from .fetch_data import fetch
-from .inpainting_data import damaged_crop, load_labels, load_t1, tiles_from_crop
+from .inpainting_data import damaged_crop, load_labels, load_t1
 from .run_folder import write_run_folder
 
 
@@ -47,13 +48,6 @@ def batch_of_tiles(volumes, labels, config, rng):
         slabs.append(slab)
         truths.append(truth)
     return torch.cat(slabs), torch.cat(truths)
-
-
-def generate(generator, slabs, half_slab):
-    """The generator's composite centre slice: initial fill + correction on masked voxels."""
-    centre = slabs[:, half_slab: half_slab + 1]
-    mask = slabs[:, 3 * half_slab + 1: 3 * half_slab + 2]
-    return centre + mask * generator(slabs), mask
 
 
 def learning_rate_factor(step: int, steps: int, warmup: int = 200) -> float:

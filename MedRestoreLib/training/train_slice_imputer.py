@@ -32,8 +32,8 @@ from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
 from .fetch_data import fetch
 from .run_folder import write_run_folder
 from .train_detector import resample
+from ..data import SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "mni152_t1_2mm.nrrd"
 
 
 def normalised(array: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ def test_a_candidate_model_folder_is_scored_beside_the_shipped_gan():
     import numpy as np
 
     from MedRestoreLib.benchmark.inpainting import inpainting_benchmark
-    from MedRestoreLib.benchmark.runner import SAMPLE
+    from MedRestoreLib.data import SAMPLE
     from MedRestoreLib.inpainting.gan_filler import DEFAULT_MODEL
     from MedRestoreLib.progress import Steps
     from MedRestoreLib.volume import Volume, read_volume

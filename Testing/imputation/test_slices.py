@@ -11,7 +11,7 @@ from MedRestoreLib.imputation.layout import Acquisition, acquired_geometry, simu
 from MedRestoreLib.imputation.slices import SliceImputeOptions, impute_slices, parse_missing
 from MedRestoreLib.volume import Volume, read_volume, write_volume
 
-SAMPLE = weights.MODELS.parent / "data" / "mni152_t1_2mm.nrrd"
+from MedRestoreLib.data import SAMPLE  # noqa: E402
 
 
 def thin_sample():

@@ -15,7 +15,7 @@ from MedRestoreLib.metrics import psnr
 from MedRestoreLib.options import FillMethod, FillOptions
 from MedRestoreLib.volume import Volume, read_volume
 
-SAMPLE = Path(__file__).resolve().parents[2] / "MedRestoreLib" / "data" / "mni152_t1_2mm.nrrd"
+from MedRestoreLib.data import SAMPLE  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,52 @@
+"""What every benchmark section shares: the development volumes, the 256³ timing volume, the
+verdict written beside a target, and the peak-memory reading of a timing child."""
+from __future__ import annotations
+
+import resource
+from typing import Dict
+
+import numpy as np
+
+from ..data import SAMPLE
+from ..volume import Volume, read_volume
+
+
+def development_volumes(quick: bool) -> Dict[str, Volume]:
+    volumes = {"mni152-2mm (bundled)": read_volume(SAMPLE)}
+    if not quick:
+        from ..training.fetch_data import default_cache, fetch
+
+        cache = default_cache()
+        fetch(cache)
+        volumes["mni152-1mm"] = read_volume(cache / "mni152_t1.nii.gz")
+    return volumes
+
+
+def sample_256() -> Volume:
+    """The bundled sample resampled to 256³ (uint8): the volume every 256³ cost is measured on."""
+    import SimpleITK as sitk
+
+    from ..volume import sitk_from_volume, volume_from_sitk
+
+    image = sitk.Cast(sitk_from_volume(read_volume(SAMPLE)), sitk.sitkFloat32)
+    spacing = [s * n / 256 for s, n in zip(image.GetSpacing(), image.GetSize())]
+    big = volume_from_sitk(sitk.Resample(image, [256] * 3, sitk.Transform(), sitk.sitkLinear,
+                                         image.GetOrigin(), spacing, image.GetDirection()))
+    return big.with_array(np.clip(big.array, 0, 255).astype(np.uint8))
+
+
+def verdict(met: bool, margin: float) -> str:
+    return "met" if met else f"missed by {abs(margin):.4g}"
+
+
+def peak_memory_kb() -> int:
+    """This process's peak resident memory. VmHWM belongs to the address space made at exec;
+    ru_maxrss would also count the parent's memory copied at fork (Linux keeps it across exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux; a fallback

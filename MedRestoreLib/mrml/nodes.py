@@ -1,0 +1,98 @@
+"""Node operations every MRML entry point shares: node ↔ Volume, the scalar volumes of a
+sequence, display copied from the input, and removing the nodes a failed call added.
+
+MRML and VTK only (no Qt), so the same code runs in Slicer and on the ``slicer-core`` scene of
+the tests. Slicer-facing names (camelCase), as in the logic.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Iterable, Iterator, List
+
+import numpy as np
+import slicer
+import vtk
+
+from ..errors import InputError
+from ..volume import Volume, VolumeKind
+
+
+def isScalarVolume(node) -> bool:
+    """A grey-level volume node: scalar, not a label map (diffusion and vector nodes are other classes)."""
+    return node is not None and node.IsA("vtkMRMLScalarVolumeNode") and not node.IsA("vtkMRMLLabelMapVolumeNode")
+
+
+def volumeFromNode(volumeNode, kind: VolumeKind = VolumeKind.INTENSITY) -> Volume:
+    """Copy a scalar volume (or label map) node's voxels (k, j, i) and IJK→RAS into a Volume."""
+    imageData = volumeNode.GetImageData()
+    if imageData is None or imageData.GetNumberOfPoints() == 0:
+        raise InputError(f"node '{volumeNode.GetName()}' holds no image data")
+    if volumeNode.IsA("vtkMRMLDiffusionImageVolumeNode") or imageData.GetNumberOfScalarComponents() != 1:
+        raise InputError(f"'{volumeNode.GetName()}' is an RGB, vector or tensor volume; "
+                         "MedRestore needs a scalar (grey-level) volume")
+    matrix = vtk.vtkMatrix4x4()
+    volumeNode.GetIJKToRASMatrix(matrix)
+    return Volume(np.array(slicer.util.arrayFromVolume(volumeNode)),
+                  slicer.util.arrayFromVTKMatrix(matrix), kind)
+
+
+def updateNodeFromVolume(volumeNode, volume: Volume) -> None:
+    """Write a Volume's voxels (deep copy) and IJK→RAS into a volume node."""
+    array = volume.array.astype(np.uint8) if volume.array.dtype == bool else volume.array
+    volumeNode.SetIJKToRASMatrix(slicer.util.vtkMatrixFromArray(volume.ijk_to_ras))
+    slicer.util.updateVolumeFromArray(volumeNode, np.ascontiguousarray(array))
+
+
+def sequenceVolumeNodes(sequenceNode) -> List:
+    """The data nodes of a sequence, each checked to be a scalar volume; an empty sequence or
+    another kind of item is an :class:`InputError` naming it."""
+    count = sequenceNode.GetNumberOfDataNodes()
+    if count == 0:
+        raise InputError(f"the sequence '{sequenceNode.GetName()}' is empty")
+    items = []
+    for n in range(count):
+        item = sequenceNode.GetNthDataNode(n)
+        if not isScalarVolume(item):
+            raise InputError(f"item {n} of the sequence '{sequenceNode.GetName()}' is a "
+                             f"{item.GetClassName()}, not a scalar volume")
+        items.append(item)
+    return items
+
+
+def copyDisplay(node, like) -> List:
+    """Give ``node`` display nodes if it has none, copying ``like``'s window/level and colours;
+    returns the display nodes it created (for the caller's rollback)."""
+    if node.GetDisplayNode() is not None:
+        return []
+    node.CreateDefaultDisplayNodes()
+    display = node.GetDisplayNode()
+    source = like.GetDisplayNode() if like is not None and like.IsA("vtkMRMLDisplayableNode") else None
+    if source is not None and display is not None:
+        display.CopyContent(source)
+    return [display] if display is not None else []
+
+
+def removeNodes(scene, nodes: Iterable) -> None:
+    """Remove ``nodes`` (last added first) with the display and storage nodes made for them."""
+    for node in reversed(list(nodes)):
+        if node is None:
+            continue
+        related = [node.GetStorageNode()] if node.IsA("vtkMRMLStorableNode") else []
+        if node.IsA("vtkMRMLDisplayableNode"):
+            related += [node.GetNthDisplayNode(n) for n in range(node.GetNumberOfDisplayNodes())]
+        for item in [node] + related:
+            if item is not None and item.GetScene() is not None:
+                scene.RemoveNode(item)
+
+
+@contextlib.contextmanager
+def removedOnError(scene) -> Iterator[List]:
+    """``with removedOnError(scene) as added:`` — nodes appended to ``added`` inside the block
+    stay only if the block completes; on any error or cancel they are all removed again, so the
+    scene never holds a half-made result."""
+    added: List = []
+    try:
+        yield added
+    except BaseException:
+        removeNodes(scene, added)
+        raise
