@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test data figures clean
+.PHONY: venv demo test lint data figures clean
 
 venv: $(STAMP)
 
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(VENV)/bin/medrestore demo --out out/demo
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -q Testing
+
+# ruff (pinned in constraints.txt): pycodestyle, pyflakes and import order, as pyproject.toml sets.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check MedRestoreLib MedRestore Testing
 
 # The README's pictures and the Sample Data thumbnail, rendered with VTK offscreen from a real
 # blind restore of the "MedRestore damaged brain MRI" sample.

@@ -14,7 +14,11 @@ import slicer
 import vtk
 from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode, vtkMRMLSequenceNode, vtkMRMLTableNode
 from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
-from slicer.ScriptedLoadableModule import ScriptedLoadableModule, ScriptedLoadableModuleLogic, ScriptedLoadableModuleWidget
+from slicer.ScriptedLoadableModule import (
+    ScriptedLoadableModule,
+    ScriptedLoadableModuleLogic,
+    ScriptedLoadableModuleWidget,
+)
 from slicer.util import VTKObservationMixin
 
 
@@ -147,6 +151,7 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         uiWidget.setMRMLScene(slicer.mrmlScene)
 
         from MedRestoreGui import ResultsView, RunPanel
+
         from MedRestoreLib.logic import MedRestoreLogic
 
         self.logic = MedRestoreLogic()
@@ -218,7 +223,8 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         import importlib.util
 
         if importlib.util.find_spec("torch") is None:
-            self.ui.deviceInfoLabel.text = "torch is not installed yet: the first Apply installs it (PyTorch extension)."
+            self.ui.deviceInfoLabel.text = ("torch is not installed yet: "
+                                            "the first Apply installs it (PyTorch extension).")
             return
         from MedRestoreLib.background.device_description import describe_devices, summary
 

@@ -9,8 +9,8 @@ Example:
     >>> result.volume, result.mask, result.report
 """
 from .errors import Cancelled, InputError
-from .volume import Volume, VolumeKind, read_series, read_volume, write_series, write_volume
 from .pipeline import RestoreOptions, RestoreResult, detect, restore
+from .volume import Volume, VolumeKind, read_series, read_volume, write_series, write_volume
 
 __all__ = [
     "Cancelled", "InputError", "Volume", "VolumeKind", "read_volume", "write_volume",

@@ -24,9 +24,18 @@ from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .defect_shapes import (bounding_extent, box_mask, broad_slices, check_grey_dtype,
-                            ellipsoid_mask, foreground_mask, intensity_range, place_box, sample_line,
-                            slab_ellipsoid)
+from .defect_shapes import (
+    bounding_extent,
+    box_mask,
+    broad_slices,
+    check_grey_dtype,
+    ellipsoid_mask,
+    foreground_mask,
+    intensity_range,
+    place_box,
+    sample_line,
+    slab_ellipsoid,
+)
 from .errors import InputError
 from .volume import Volume, VolumeKind, cast_to_dtype
 

@@ -7,11 +7,12 @@ result is shown beside the baselines measured in the same run. Written to ``out`
 """
 from __future__ import annotations
 
-from dataclasses import asdict
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Dict, Optional
 
+from .data import SAMPLE
 from .defects import corrupt
 from .errors import InputError
 from .json_output import write_json
@@ -21,8 +22,6 @@ from .pipeline import restore
 from .progress import ProgressCallback, Steps
 from .report_figure import save_demo_report
 from .volume import read_volume, write_volume
-from .data import SAMPLE
-
 
 
 def run_demo(out: Path, sample: Optional[str] = None, seed: int = 0, device: str = "auto",

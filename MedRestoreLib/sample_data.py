@@ -44,8 +44,8 @@ def damaged_sample_files(folder: Optional[Path] = None, seed: int = SEED) -> Tup
     folder = damaged_path.parent
     if damaged_path.is_file() and truth_path.is_file():
         return damaged_path, truth_path
-    from .defects import corrupt
     from .data import SAMPLE
+    from .defects import corrupt
     from .volume import read_volume, write_volume
 
     folder.mkdir(parents=True, exist_ok=True)

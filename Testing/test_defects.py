@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from MedRestoreLib.defects import (DefectKind, DefectSpec, apply_defects, corrupt, foreground_mask,
-                                   sample_defects)
+from MedRestoreLib.defects import DefectKind, DefectSpec, apply_defects, corrupt, foreground_mask, sample_defects
 from MedRestoreLib.errors import InputError
 from MedRestoreLib.volume import Volume, VolumeKind
 

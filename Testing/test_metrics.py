@@ -8,8 +8,15 @@ import pytest
 
 from MedRestoreLib import InputError
 from MedRestoreLib.metrics import (
-    SCORE_INFO, evaluate_files, mask_scores, normalise_intensity, psnr, restoration_scores, ssim,
-    ssim_map)
+    SCORE_INFO,
+    evaluate_files,
+    mask_scores,
+    normalise_intensity,
+    psnr,
+    restoration_scores,
+    ssim,
+    ssim_map,
+)
 from MedRestoreLib.volume import Volume, VolumeKind, write_volume
 
 

@@ -4,8 +4,13 @@ import json
 
 import pytest
 
-from MedRestoreLib.progress_protocol import (JsonProgress, TimeLeftEstimator, format_seconds_left,
-                                             parse_progress_line, stage_of)
+from MedRestoreLib.progress_protocol import (
+    JsonProgress,
+    TimeLeftEstimator,
+    format_seconds_left,
+    parse_progress_line,
+    stage_of,
+)
 
 
 class FakeClock:

@@ -6,8 +6,16 @@ import pytest
 import SimpleITK as sitk
 
 from MedRestoreLib.errors import InputError
-from MedRestoreLib.volume import (Volume, VolumeKind, read_series, read_volume, sitk_from_volume,
-                                  volume_from_sitk, write_series, write_volume)
+from MedRestoreLib.volume import (
+    Volume,
+    VolumeKind,
+    read_series,
+    read_volume,
+    sitk_from_volume,
+    volume_from_sitk,
+    write_series,
+    write_volume,
+)
 
 
 def oblique_volume(dtype=np.int16, shape=(5, 6, 7), seed=0):

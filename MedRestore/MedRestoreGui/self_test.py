@@ -22,6 +22,7 @@ class MedRestoreTest(ScriptedLoadableModuleTest):
 
     def test_RestoresTheBundledSample(self):
         import numpy as np
+
         from MedRestoreLib.logic import MedRestoreLogic
         from MedRestoreLib.metrics import psnr
         from MedRestoreLib.sample_data import damaged_sample_files

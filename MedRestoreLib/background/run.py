@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 from ..errors import ExitStatus, InputError
-from ..imputation.time_series import SequenceModel
 from ..imputation.slices import SliceModel
+from ..imputation.time_series import SequenceModel
 from ..progress_protocol import ProgressEvent, TimeLeftEstimator, parse_progress_line
 
 LIB_ROOT = Path(__file__).resolve().parents[2]  # the folder holding MedRestoreLib/

@@ -123,8 +123,8 @@ def timing_256(cell: str = "lstm") -> Dict[str, float]:
     run as a child process (start-up, reading and writing included)."""
     import SimpleITK as sitk
 
-    from ..volume import read_volume, sitk_from_volume, volume_from_sitk
     from ..data import SAMPLE
+    from ..volume import read_volume, sitk_from_volume, volume_from_sitk
 
     image = sitk.Cast(sitk_from_volume(read_volume(SAMPLE)), sitk.sitkFloat32)
     spacing = [s * n / 256 for s, n in zip(image.GetSpacing(), image.GetSize())]
@@ -197,10 +197,12 @@ def imputation_markdown(result: Dict) -> str:
                       "|---" * (len(SLICE_MODELS) + 1) + "|"]
             for factor, row in per_factor.items():
                 lines.append(f"| {factor} | " + " | ".join(
-                    f"{row[m]['psnr']:.2f} / {row[m]['ssim']:.3f} ({row[m]['seconds']:.1f} s)" for m in SLICE_MODELS) + " |")
+                    f"{row[m]['psnr']:.2f} / {row[m]['ssim']:.3f} ({row[m]['seconds']:.1f} s)"
+                    for m in SLICE_MODELS) + " |")
             lines.append("")
     lines += ["## Missing time points: RMSE / MAE on missed visits and on forecasts", "",
-              "| data | model | RMSE missing | MAE missing | RMSE forecast | MAE forecast |", "|---|---|---|---|---|---|"]
+              "| data | model | RMSE missing | MAE missing | RMSE forecast | MAE forecast |",
+              "|---|---|---|---|---|---|"]
     sources = [("image series (normalised intensity)", result["series"])] + list(result["tables"].items())
     for name, scores in sources:
         for model in SEQUENCE_MODELS:
@@ -233,8 +235,9 @@ def main(argv=None) -> None:
     result["targets"] = imputation_targets(result)
     write_json(result, args.out / "imputation.json")
     rows = [f"| {' | '.join(row)} |" for row in result["targets"]]
-    (args.out / "imputation.md").write_text(imputation_markdown(result) + "\n## Targets\n\n| target | goal | measured | "
-                                            "verdict |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    (args.out / "imputation.md").write_text(
+        imputation_markdown(result) + "\n## Targets\n\n| target | goal | measured | verdict |\n|---|---|---|---|\n"
+        + "\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":

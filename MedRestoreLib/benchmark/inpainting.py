@@ -20,10 +20,9 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from ..defects import corrupt
-from ..inpainting import (adjacent_slices, biharmonic_2d, biharmonic_3d, neighbour_median,
-                          opencv_inpaint)
+from ..inpainting import adjacent_slices, biharmonic_2d, biharmonic_3d, neighbour_median, opencv_inpaint
 from ..inpainting.gan_filler import DEFAULT_MODEL, MODELS, gan_fill, load_gan
-from ..metrics import psnr_normalised, intensity_window, ssim_map
+from ..metrics import intensity_window, psnr_normalised, ssim_map
 from ..progress import Steps
 from ..volume import Volume
 

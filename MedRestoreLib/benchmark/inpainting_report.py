@@ -9,7 +9,6 @@ from .common import verdict
 from .inpainting import BASELINES, HOLES_3D, PIXELS_AND_LINES
 
 
-
 def filling_targets(result: Dict[str, object], timing: Optional[Dict[str, Dict[str, float]]]) -> List[List[str]]:
     """Rows (target, goal, measured, verdict) of the issue's filling targets."""
     rows = []
@@ -29,7 +28,8 @@ def filling_targets(result: Dict[str, object], timing: Optional[Dict[str, Dict[s
                          verdict(gan["ssim_mask"] >= goal, gan["ssim_mask"] - goal)])
             ratio = gan["texture_ratio"]
             ok = 0.7 <= ratio <= 1.3 and gan["psnr_mask"] >= bih["psnr_mask"]
-            margin = min(abs(ratio - 0.7), abs(ratio - 1.3)) if not 0.7 <= ratio <= 1.3 else gan["psnr_mask"] - bih["psnr_mask"]
+            margin = (min(abs(ratio - 0.7), abs(ratio - 1.3)) if not 0.7 <= ratio <= 1.3
+                      else gan["psnr_mask"] - bih["psnr_mask"])
             rows.append([f"texture ratio {case}", "0.7–1.3 with PSNR_mask ≥ biharmonic3d",
                          f"{ratio:.2f} ({gan['psnr_mask'] - bih['psnr_mask']:+.2f} dB)", verdict(ok, margin)])
         if case in PIXELS_AND_LINES or case in HOLES_3D:
@@ -120,8 +120,8 @@ def main(argv=None) -> None:
 
     from ..json_output import write_json
     from ..progress import Steps
-    from .inpainting import filling_timing, inpainting_benchmark
     from .common import development_volumes, sample_256
+    from .inpainting import filling_timing, inpainting_benchmark
 
     parser = argparse.ArgumentParser(description="filling benchmark only")
     parser.add_argument("--out", type=Path, required=True)

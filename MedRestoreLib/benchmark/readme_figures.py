@@ -202,7 +202,8 @@ def restore_figures(damaged, restored, mask, probability, out: Path, title: str 
                             "after:\ndefect probability\n(red foreground)"],
                            [f"{plane} slice {index}" for plane, index in zip(PLANES, indices)], grid, title=title)
     thumbnail_panel = overlaid[0]
-    thumbnail = out.parent / "Icons" / "MedRestoreSample.png" if out.name == "Screenshots" else out / "MedRestoreSample.png"
+    icons = out.parent / "Icons" if out.name == "Screenshots" else out
+    thumbnail = icons / "MedRestoreSample.png"
     thumbnail.parent.mkdir(parents=True, exist_ok=True)
     _write_png(square_thumbnail(thumbnail_panel), thumbnail)
     print(f"wrote {grid} ({renderer}) and {thumbnail}")
@@ -236,12 +237,13 @@ def _write_png(rgb: np.ndarray, path: Path) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m MedRestoreLib.benchmark.readme_figures", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m MedRestoreLib.benchmark.readme_figures",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="MedRestore/Resources/Screenshots", help="folder for the PNGs")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args(argv)
-    from ..pipeline import restore
     from ..options import RestoreOptions
+    from ..pipeline import restore
     from ..sample_data import damaged_sample_files
     from ..volume import read_volume
 
@@ -251,7 +253,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     report = result.report
     title = (f"MedRestore damaged brain MRI (bundled MNI152 T1, mixed defects, seed 0)\n"
              f"blind restore: {report.detector} detector, {report.filler} fill, "
-             f"{report.voxels_changed} voxels repaired ({report.defect_regions} regions), on the {report.device.upper()}")
+             f"{report.voxels_changed} voxels repaired ({report.defect_regions} regions), "
+             f"on the {report.device.upper()}")
     restore_figures(damaged.array, result.volume.array, result.mask.array, result.probability.array,
                     Path(args.out), title)
     return 0

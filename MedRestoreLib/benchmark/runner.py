@@ -21,13 +21,14 @@ from ..metrics import psnr
 from ..options import RestoreOptions
 from ..pipeline import restore
 from ..progress import ProgressCallback, Steps
-from ..volume import Volume, read_volume, write_volume
+from ..volume import Volume, write_volume
+from .common import development_volumes, sample_256, verdict
 from .detection import F1_TARGETS, detection_benchmark, detection_markdown, save_detection_figure
+from .imputation import imputation_markdown, imputation_targets, run_imputation_benchmark
 from .inpainting import filling_timing, inpainting_benchmark
 from .inpainting_report import filling_markdown, filling_targets, save_filling_figure
-from .imputation import imputation_markdown, imputation_targets, run_imputation_benchmark
 from .timing import measure
-from .common import development_volumes, sample_256, verdict
+
 
 def blind_restore_gain(volumes: Dict[str, Volume], seeds: List[int], steps: Steps) -> Dict[str, float]:
     """Whole-volume PSNR of blind restores on mixed defects: default detector vs median/MAD,
@@ -73,7 +74,8 @@ def _targets(detection, restore_gain, timing) -> List[List[str]]:
     rows.append(["blind restore PSNR gain over median/MAD", "≥ 3 dB", f"{gain:.2f} dB", verdict(gain >= 3, gain - 3)])
     if timing:
         seconds, memory = timing["lstm"]["seconds"], timing["lstm"]["peak_memory_gb"]
-        rows.append(["256³ detection time (this CPU)", "≤ 20 s", f"{seconds:.1f} s", verdict(seconds <= 20, 20 - seconds)])
+        rows.append(["256³ detection time (this CPU)", "≤ 20 s", f"{seconds:.1f} s",
+                     verdict(seconds <= 20, 20 - seconds)])
         rows.append(["256³ peak memory", "≤ 3 GB", f"{memory:.2f} GB", verdict(memory <= 3, 3 - memory)])
     return rows
 

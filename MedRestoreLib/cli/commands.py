@@ -5,8 +5,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..json_output import to_json, write_json
-from .output_checks import check_outputs
 from .imputation_commands import impute_sequence_command, impute_slices_command
+from .output_checks import check_outputs
 from .parser import TRAINERS
 
 

@@ -12,8 +12,8 @@ def add_parsers(commands, add_common) -> None:
     """Add both sub-commands to ``commands`` (argparse sub-parsers); ``add_common`` adds the
     options every command shares (device, progress, quiet)."""
     from ..imputation.layout import Acquisition
-    from ..imputation.time_series import SequenceModel
     from ..imputation.slices import DEFAULT_SLICE_MODEL, SliceModel
+    from ..imputation.time_series import SequenceModel
 
     slices = commands.add_parser("impute-slices", help="thick or gapped volume → thin-slice volume")
     slices.add_argument("input", help="volume whose slice axis is k (NRRD, NIfTI, MHA, DICOM folder)")
@@ -50,8 +50,8 @@ def _missing_list(text: str):
 
 
 def impute_slices_command(args, progress) -> None:
-    from ..volume import VolumeKind, read_volume, write_volume
     from ..imputation.slices import SliceImputeOptions, impute_slices
+    from ..volume import VolumeKind, read_volume, write_volume
 
     check_outputs([args.input], [args.output, args.filled_out])
     options = SliceImputeOptions(model=args.model, factor=args.factor,
@@ -86,8 +86,8 @@ def impute_sequence_command(args, progress) -> None:
                                      [] if missing == "auto" else missing)
         write_table(columns, rows, args.output)
     else:
-        from ..volume import read_series, write_series
         from ..imputation.frames import impute_frames
+        from ..volume import read_series, write_series
 
         frames = read_series(args.input)
         write_series(impute_frames(frames, args.model, missing, args.forecast, steps=steps), args.output)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InputError
-from ..options import DetectOptions, Device, DetectorMethod, FillMethod, FillOptions
+from ..options import DetectOptions, DetectorMethod, Device, FillMethod, FillOptions
 from .progress_bar import PROGRESS_STYLES
 
 # `medrestore train TARGET ...` runs MedRestoreLib/training/<module>.py's main(argv).

@@ -37,6 +37,7 @@ def find_missing_slices(array: np.ndarray, ratio: float = 4.0) -> List[int]:
         for k in range(1, len(array) - 1):
             if {k - 1, k, k + 1} & blank:
                 continue  # next to a blank slice the departure measures the blank one
-            if typical > 0 and padded[k] > ratio * typical and padded[k] >= padded[k - 1] and padded[k] >= padded[k + 1]:
+            peak = padded[k] >= padded[k - 1] and padded[k] >= padded[k + 1]
+            if typical > 0 and padded[k] > ratio * typical and peak:
                 missing.add(k)
     return sorted(missing)

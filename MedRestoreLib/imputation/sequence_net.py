@@ -5,8 +5,8 @@ interpolation between the neighbouring acquired values); at a missing step the c
 prediction of the value, made from its previous state (the seed method's feedback rule), in each
 direction. A small head maps both directions' states at a step to a correction of the
 interpolation there (beyond the last acquired value the interpolation is that value, so the
-forecast's trend comes from the network). Univariate, so the same network serves every column of a table and every feature
-of an image series; values are standardised by the caller.
+forecast's trend comes from the network). Univariate, so the same network serves every column
+of a table and every feature of an image series; values are standardised by the caller.
 
 Shapes: values, acquired, gaps, interpolated (B, T) float tensors (gaps in units of the typical
 interval).
@@ -43,7 +43,8 @@ class SequenceImputer(nn.Module):
         """Predicted values (B, T); ``gaps[:, t]`` is the time from step t-1 to t (0 at t = 0)."""
         length = values.shape[1]
         values = torch.where(acquired > 0, values, torch.zeros_like(values))
-        forward = self._run(self.forward_cell, self.forward_feedback, values, acquired, gaps, interpolated, range(length))
+        forward = self._run(self.forward_cell, self.forward_feedback, values, acquired, gaps, interpolated,
+                            range(length))
         after = torch.cat([gaps[:, 1:], torch.zeros_like(gaps[:, :1])], 1)
         backward = self._run(self.backward_cell, self.backward_feedback, values, acquired, after,
                              interpolated, range(length - 1, -1, -1))

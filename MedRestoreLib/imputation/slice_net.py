@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from .feedback_cells import CELLS, advance, initial_state
 

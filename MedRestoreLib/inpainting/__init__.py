@@ -5,8 +5,7 @@ import functools
 from typing import Optional
 
 from ..options import FillMethod, FillOptions
-from .classical import (adjacent_slices, biharmonic_2d, biharmonic_3d, neighbour_median,
-                        opencv_inpaint)
+from .classical import adjacent_slices, biharmonic_2d, biharmonic_3d, neighbour_median, opencv_inpaint
 
 
 def filler_for(options: FillOptions, device: str = "cpu", batch_pixels: Optional[int] = None):

@@ -12,8 +12,14 @@ import vtk
 
 from ..errors import InputError
 from ..progress import Steps
-from .nodes import (copyDisplay, isScalarVolume, removedOnError, sequenceVolumeNodes, updateNodeFromVolume,
-                    volumeFromNode)
+from .nodes import (
+    copyDisplay,
+    isScalarVolume,
+    removedOnError,
+    sequenceVolumeNodes,
+    updateNodeFromVolume,
+    volumeFromNode,
+)
 
 
 def impute_slices_node(scene, inputNode, options, outputNode=None, progress=None, cancel=None):

@@ -21,11 +21,18 @@ import vtk
 
 from ..errors import InputError
 from ..options import RestoreOptions
-from ..pipeline import RestoreResult, restore as restoreVolume
+from ..pipeline import RestoreResult
+from ..pipeline import restore as restoreVolume
 from ..progress import CancelCallback, ProgressCallback, Steps
 from ..volume import Volume, VolumeKind
-from .nodes import (copyDisplay, isScalarVolume, removedOnError, sequenceVolumeNodes, updateNodeFromVolume,
-                    volumeFromNode)
+from .nodes import (
+    copyDisplay,
+    isScalarVolume,
+    removedOnError,
+    sequenceVolumeNodes,
+    updateNodeFromVolume,
+    volumeFromNode,
+)
 
 DEFECTS_REFERENCE = "MedRestoreDefects"
 REPORT_REFERENCE = "MedRestoreReport"

@@ -20,13 +20,17 @@ from typing import List, Optional
 
 import slicer
 
-from ..background.run import (BackgroundRun, impute_sequence_arguments, impute_slices_arguments,
-                             restore_arguments)
+from ..background.run import BackgroundRun, impute_sequence_arguments, impute_slices_arguments, restore_arguments
 from ..errors import InputError
 from ..volume import VolumeKind, read_series, read_volume, write_series, write_volume
-from .nodes import (copyDisplay, isScalarVolume, removedOnError, sequenceVolumeNodes, updateNodeFromVolume,
-                    volumeFromNode)
-
+from .nodes import (
+    copyDisplay,
+    isScalarVolume,
+    removedOnError,
+    sequenceVolumeNodes,
+    updateNodeFromVolume,
+    volumeFromNode,
+)
 
 # --- export ------------------------------------------------------------------------------------
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import SAMPLE
 from ..volume import read_volume, sitk_from_volume, volume_from_sitk, write_volume
 from .fetch_data import default_cache, fetch
-from ..data import SAMPLE
 
 TARGET_SPACING = 2.0
 

@@ -27,8 +27,13 @@ import torch
 
 from ..inpainting.gan_discriminator import PatchDiscriminator, patch_weights
 from ..inpainting.gan_generator import build_generator
-from ..inpainting.gan_losses import (covariance_loss, discriminator_loss, generator_adversarial_loss,
-                                     r1_penalty, reconstruction_loss)
+from ..inpainting.gan_losses import (
+    covariance_loss,
+    discriminator_loss,
+    generator_adversarial_loss,
+    r1_penalty,
+    reconstruction_loss,
+)
 from ..inpainting.training_tiles import generate, tiles_from_crop
 from ..models.folder import sha256_of
 from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser

@@ -23,6 +23,7 @@ from typing import Dict, List
 import numpy as np
 import torch
 
+from ..data import SAMPLE
 from ..imputation.interpolation import interpolate
 from ..imputation.layout import Acquisition, simulate
 from ..imputation.slice_net import build, neighbour_indices
@@ -32,8 +33,6 @@ from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
 from .fetch_data import fetch
 from .run_folder import write_run_folder
 from .train_detector import resample
-from ..data import SAMPLE
-
 
 
 def normalised(array: np.ndarray) -> np.ndarray:
@@ -89,7 +88,8 @@ def validate(model, config) -> Dict[str, Dict[str, float]]:
             predicted = impute_recurrent(model, observations, layout)
             cubic = interpolate(observations, layout)
             scores[f"{acquisition}-{factor}x"] = {
-                name: float(10 * np.log10(1 / np.mean((np.clip(v, 0, 1)[missing] - np.clip(truth, 0, 1)[missing]) ** 2)))
+                name: float(10 * np.log10(
+                    1 / np.mean((np.clip(v, 0, 1)[missing] - np.clip(truth, 0, 1)[missing]) ** 2)))
                 for name, v in (("model", predicted), ("cubic", cubic))}
     return scores
 

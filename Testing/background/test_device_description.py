@@ -10,7 +10,8 @@ def test_the_cpu_is_always_listed_last_with_its_cores():
     devices = describe_devices()
     assert devices[-1].kind == "cpu" and devices[-1].name == "cpu"
     assert "cores" in devices[-1].describe()
-    assert len([d for d in devices if d.kind == "cuda"]) == (torch.cuda.device_count() if torch.cuda.is_available() else 0)
+    cuda_count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    assert len([d for d in devices if d.kind == "cuda"]) == cuda_count
 
 
 def test_every_gpu_shows_its_memory():

@@ -12,11 +12,16 @@ import time
 import numpy as np
 import pytest
 
-from MedRestoreLib.background.run import (BackgroundRun, RunMonitor, child_environment,
-                                          impute_sequence_arguments, impute_slices_arguments,
-                                          restore_arguments)
-from MedRestoreLib.errors import InputError
 from MedRestoreLib.background.process_tree import descendants, is_running, stop_process_tree
+from MedRestoreLib.background.run import (
+    BackgroundRun,
+    RunMonitor,
+    child_environment,
+    impute_sequence_arguments,
+    impute_slices_arguments,
+    restore_arguments,
+)
+from MedRestoreLib.errors import InputError
 from MedRestoreLib.volume import Volume, read_volume, write_volume
 from Testing.phantoms import box_mask, head_phantom
 

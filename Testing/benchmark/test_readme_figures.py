@@ -2,7 +2,13 @@
 import numpy as np
 import pytest
 
-from MedRestoreLib.benchmark.readme_figures import busiest_slices, compose, plane_slice, restore_figures, square_thumbnail
+from MedRestoreLib.benchmark.readme_figures import (
+    busiest_slices,
+    compose,
+    plane_slice,
+    restore_figures,
+    square_thumbnail,
+)
 from Testing.phantoms import box_mask, head_phantom
 
 pytest.importorskip("vtk")

@@ -4,8 +4,14 @@ import pytest
 
 from MedRestoreLib.errors import InputError
 from MedRestoreLib.imputation.interpolation import interpolate
-from MedRestoreLib.imputation.layout import (Acquisition, acquired_geometry, factor_layout, gap_layout,
-                                             simulate, thin_volume_geometry)
+from MedRestoreLib.imputation.layout import (
+    Acquisition,
+    acquired_geometry,
+    factor_layout,
+    gap_layout,
+    simulate,
+    thin_volume_geometry,
+)
 from MedRestoreLib.volume import Volume
 
 

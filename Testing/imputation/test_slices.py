@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 
 from MedRestoreLib.cli import main
+from MedRestoreLib.data import SAMPLE  # noqa: E402
 from MedRestoreLib.errors import InputError
 from MedRestoreLib.imputation import weights
 from MedRestoreLib.imputation.layout import Acquisition, acquired_geometry, simulate
 from MedRestoreLib.imputation.slices import SliceImputeOptions, impute_slices, parse_missing
 from MedRestoreLib.volume import Volume, read_volume, write_volume
-
-from MedRestoreLib.data import SAMPLE  # noqa: E402
 
 
 def thin_sample():

@@ -6,8 +6,8 @@ import pytest
 
 from MedRestoreLib.cli import main
 from MedRestoreLib.errors import InputError
-from MedRestoreLib.imputation.time_series import impute_series
 from MedRestoreLib.imputation.tables import impute_table
+from MedRestoreLib.imputation.time_series import impute_series
 
 HEADER = ["ID", "TIME", "score", "volume"]
 

@@ -9,14 +9,12 @@ from MedRestoreLib.cli import build_parser
 from MedRestoreLib.defects import corrupt
 from MedRestoreLib.errors import Cancelled, InputError
 from MedRestoreLib.inpainting import filler_for
+from MedRestoreLib.inpainting.adaptation import adapt_gan
 from MedRestoreLib.inpainting.gan_filler import defect_region, gan_fill
 from MedRestoreLib.inpainting.smooth_fill import smooth_fill
-from MedRestoreLib.inpainting.adaptation import adapt_gan
 from MedRestoreLib.options import FillOptions, RestoreOptions
 from MedRestoreLib.progress import Steps
 from MedRestoreLib.volume import Volume
-
-from .test_gan_filler import blob_case, model  # noqa: F401 (shared fixtures: shipped model, blobs in a crop)
 
 STEPS = 2  # a few Adam steps: enough to move every weight, fast on a CPU
 

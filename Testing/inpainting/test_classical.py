@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from MedRestoreLib.inpainting import (adjacent_slices, biharmonic_2d, biharmonic_3d,
-                                      neighbour_median, opencv_inpaint)
+from MedRestoreLib.inpainting import adjacent_slices, biharmonic_2d, biharmonic_3d, neighbour_median, opencv_inpaint
 
 
 def linear_ramp(shape=(9, 16, 16)):

@@ -2,11 +2,11 @@
 determinism, and bad input (tiny volumes, everything or nothing masked, damaged weights)."""
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from MedRestoreLib.data import SAMPLE  # noqa: E402
 from MedRestoreLib.defects import corrupt
 from MedRestoreLib.errors import InputError
 from MedRestoreLib.inpainting import filler_for
@@ -14,22 +14,6 @@ from MedRestoreLib.inpainting.gan_filler import DEFAULT_MODEL, defect_region, ga
 from MedRestoreLib.metrics import psnr
 from MedRestoreLib.options import FillMethod, FillOptions
 from MedRestoreLib.volume import Volume, read_volume
-
-from MedRestoreLib.data import SAMPLE  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def model():
-    return load_gan(DEFAULT_MODEL, "cpu")
-
-
-@pytest.fixture(scope="module")
-def blob_case():
-    """Blobs in the middle 40×48×40 of the bundled MRI (small, so each fill takes well under a second)."""
-    sample = read_volume(SAMPLE)
-    clean = Volume(np.ascontiguousarray(sample.array[20:60, 24:72, 18:58]), sample.ijk_to_ras)
-    damaged, mask, _ = corrupt(clean, "blob", seed=4)
-    return clean.array, damaged.array.astype(np.float64), mask.array.astype(bool)
 
 
 def test_shipped_weights_match_their_card(model):
