@@ -8,8 +8,9 @@ It is the trainer's own file, read with ``weights_only=False``; shipped weights 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -39,10 +40,18 @@ def load_checkpoint(path: Path, parts: Dict[str, object], rng: np.random.Generat
 
 def trainer_parser(target: str, description: str) -> argparse.ArgumentParser:
     """``medrestore train TARGET``'s options common to every trainer: --config, --out, --cache,
-    --resume."""
+    --resume, --device."""
     parser = argparse.ArgumentParser(prog=f"medrestore train {target}", description=description)
     parser.add_argument("--config", type=Path, required=True, help="the training config (seed, data, steps)")
     parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoint, weights, metadata")
     parser.add_argument("--cache", type=Path, default=default_cache(), help="data cache (make data)")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.pt")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                        help="where to train (auto: CUDA when available); under torchrun, one GPU per rank")
     return parser
+
+
+def report(metadata: Optional[dict]) -> None:
+    """Print a finished run's metadata (rank 0 only: other ranks of a distributed run get None)."""
+    if metadata is not None:
+        print(json.dumps(metadata, indent=2))

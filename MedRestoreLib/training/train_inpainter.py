@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
-import numpy as np
 import torch
 
 from ..inpainting.gan_discriminator import PatchDiscriminator, patch_weights
@@ -36,9 +34,11 @@ from ..inpainting.gan_losses import (
 )
 from ..inpainting.training_tiles import generate, tiles_from_crop
 from ..models.folder import sha256_of
-from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
+from .checkpoint import report, trainer_parser
+from .distributed import start
 from .fetch_data import fetch
 from .inpainting_data import damaged_crop, load_labels, load_t1
+from .loop import LoopSettings, TrainingLoop, optimise
 from .run_folder import write_run_folder
 
 
@@ -62,8 +62,9 @@ def learning_rate_factor(step: int, steps: int, warmup: int = 200) -> float:
 
 
 class Trainer:
-    def __init__(self, config, device):
-        self.config, self.device = config, device
+    def __init__(self, config, distributed):
+        self.config, self.distributed = config, distributed
+        device = distributed.device
         model, settings = config["model"], config["train"]
         self.generator = build_generator(model).to(device)
         self.critic = PatchDiscriminator(model["critic_width"]).to(device)
@@ -93,9 +94,7 @@ class Trainer:
             weights = patch_weights(mask, real_logits.shape)
             d_loss = discriminator_loss(real_logits, fake_logits, weights)
             d_total = d_loss + 0.5 * settings["r1_weight"] * r1_penalty(real_logits, real, weights)
-            self.d_optimiser.zero_grad()
-            d_total.backward()
-            self.d_optimiser.step()
+            optimise(self.d_optimiser, d_total, self.critic.parameters(), self.distributed, clip=None)
             logs["critic"] = float(d_loss.detach())
         loss = reconstruction_loss(fake, truth, mask, settings["gradient_weight"])
         logs["reconstruction"] = float(loss.detach())
@@ -108,62 +107,44 @@ class Trainer:
             g_adv = generator_adversarial_loss(fake_logits, patch_weights(mask, fake_logits.shape))
             loss = loss + settings["adversarial_weight"] * g_adv
             logs["adversarial"] = float(g_adv.detach())
-        self.g_optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.generator.parameters(), 1.0)
-        self.g_optimiser.step()
+        optimise(self.g_optimiser, loss, self.generator.parameters(), self.distributed)
         return logs
 
 
 def train(config_path: Path, out: Path, cache: Path, resume: bool, device: str,
-          max_seconds: float = None) -> Dict:
+          max_seconds: float = None) -> Optional[Dict]:
+    """Train (or resume) the run in ``out``; returns the run's metadata on rank 0 (None elsewhere)."""
     config = json.loads(Path(config_path).read_text())
     settings, data = config["train"], config["data"]
     if max_seconds is not None:
         settings["max_seconds"] = max_seconds
-    torch.manual_seed(settings["seed"])
-    rng = np.random.default_rng(settings["seed"])
-    if device == "cpu":
+    distributed = start(device)
+    torch.manual_seed(settings["seed"])  # the same initial weights on every rank
+    if distributed.device == "cpu":
         torch.set_num_threads(int(settings.get("cpu_threads", 1)))
-    fetch(cache)
+    if distributed.is_main:
+        fetch(cache)
+    distributed.barrier()
     volumes = load_t1(cache, data["training"], data["spacings_mm"])
     labels = load_labels(cache, data["label_maps"])
-    trainer = Trainer(config, device)
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint = out / "checkpoint.pt"
-    step, seconds_before = 0, 0.0
-    if resume and checkpoint.exists():
-        progress = load_checkpoint(checkpoint, trainer.parts(), rng)
-        step, seconds_before = progress["step"], progress["seconds"]
-        print(f"resumed at step {step}", flush=True)
-    started = time.time()
-    running = {}
+    trainer = Trainer(config, distributed)
+    loop = TrainingLoop(out, trainer.parts(), LoopSettings.from_config(settings), distributed, "inpainting")
 
-    def write_checkpoint():
-        save_checkpoint(checkpoint, trainer.parts(), rng, step=step, seconds=seconds_before + time.time() - started)
+    def one_step(step):
+        slabs, truth = batch_of_tiles(volumes, labels, config, loop.rng)
+        return trainer.step(slabs.to(distributed.device), truth.to(distributed.device), step)
 
-    stop_at = settings.get("stop_after_steps", settings["steps"])
-    while step < stop_at:
-        if settings.get("max_seconds") and seconds_before + time.time() - started > settings["max_seconds"]:
-            print(f"stopping at step {step}: max_seconds {settings['max_seconds']} reached", flush=True)
-            break
-        slabs, truth = batch_of_tiles(volumes, labels, config, rng)
-        logs = trainer.step(slabs.to(device), truth.to(device), step)
-        step += 1
-        for key, value in logs.items():
-            running.setdefault(key, []).append(value)
-        if step in settings.get("snapshot_steps", []):
+    def snapshot(step):
+        if step in settings.get("snapshot_steps", []) and distributed.is_main:
             torch.save(trainer.generator.state_dict(), out / f"generator-step{step}.pt")
-        if step % settings["checkpoint_every"] == 0 or step == stop_at:
-            write_checkpoint()
-            summary = " ".join(f"{k} {np.mean(v):.4f}" for k, v in running.items())
-            print(f"step {step}/{settings['steps']} {summary} "
-                  f"{seconds_before + time.time() - started:.0f} s", flush=True)
-            running = {}
-    write_checkpoint()
+
+    result = loop.run(one_step, resume, after_step=snapshot)
+    distributed.close()  # the other ranks are done; rank 0 validates alone
+    if not distributed.is_main:
+        return None
     generator = trainer.generator.cpu().eval()
-    return finish(generator, config, config_path, out, cache, seconds_before + time.time() - started,
-                  step, device)
+    return finish(generator, config, config_path, out, cache, result.seconds, result.steps_done,
+                  f"{device} × {distributed.world_size}")
 
 
 def finish(generator, config, config_path, out: Path, cache: Path, seconds, step, device) -> Dict:
@@ -201,7 +182,6 @@ def main(argv=None):
     parser.add_argument("--fork-from", type=Path, metavar="CHECKPOINT",
                         help="start from another run's checkpoint (weights, optimisers, data RNG, step) "
                              "under this config: how the ablations branch off the shipped run")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--max-seconds", type=float, help="stop after this much training time")
     parser.add_argument("--validate-only", action="store_true",
                         help="recompute metadata.json for the weights already in --out")
@@ -232,7 +212,7 @@ def main(argv=None):
                                 previous.get("training_seconds", 0.0), previous.get("steps_done"),
                                 previous.get("device", device)), indent=2))
         return
-    print(json.dumps(train(args.config, args.out, args.cache, args.resume, device, args.max_seconds), indent=2))
+    report(train(args.config, args.out, args.cache, args.resume, device, args.max_seconds))
 
 
 if __name__ == "__main__":

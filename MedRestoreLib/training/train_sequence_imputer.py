@@ -14,18 +14,20 @@ held-out alzheimer subjects and on a synthetic cohort of another seed.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
 
+from ..devices import resolve_device
 from ..imputation.cohort import alzheimer_subjects, synthetic_cohort
 from ..imputation.scoring import score_cohort
 from ..imputation.sequence_net import build, interpolate_gaps
-from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
+from .checkpoint import report, trainer_parser
+from .distributed import start
 from .fetch_data import fetch
+from .loop import LoopSettings, TrainingLoop, optimise
 from .run_folder import write_run_folder
 
 
@@ -73,52 +75,47 @@ def validate(model, config, cache: Path) -> Dict:
             "synthetic": score_cohort(synthetic_cohort(seed + 100, 200), models, seed)}
 
 
-def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Dict:
+def train(config_path: Path, out: Path, cache: Path, resume: bool = False, device: str = "cpu") -> Optional[Dict]:
+    """Train (or resume) the run in ``out``; returns the run's metadata on rank 0 (None elsewhere)."""
     torch.set_num_threads(1)
     config = json.loads(Path(config_path).read_text())
     settings = config["train"]
-    torch.manual_seed(settings["seed"])
-    rng = np.random.default_rng(settings["seed"])
-    fetch(cache)
+    distributed = start(device)
+    torch.manual_seed(settings["seed"])  # the same initial weights on every rank
+    if distributed.is_main:
+        fetch(cache)
+    distributed.barrier()
     pool = series_pool(alzheimer_subjects(cache / "alzheimer.csv", False), 0.6)
     pool += series_pool(synthetic_cohort(settings["seed"], config["data"]["synthetic_subjects"]), 1.0)
-    model = build(config)
+    model = build(config).to(distributed.device)
     optimiser = torch.optim.Adam(model.parameters(), lr=settings["learning_rate"])
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings["steps"])
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint, step, spent = out / "checkpoint.pt", 0, 0.0
-    parts = {"model": model, "optimiser": optimiser, "schedule": schedule}
-    if resume and checkpoint.exists():
-        progress = load_checkpoint(checkpoint, parts, rng)
-        step, spent = progress["step"], progress["seconds"]
-    started = time.time() - spent
-    running = []
-    while step < settings["steps"] and time.time() - started < settings["max_seconds"]:
-        values, acquired, gaps, interpolated, hidden = sample_batch(pool, config, rng)
+    loop = TrainingLoop(out, {"model": model, "optimiser": optimiser, "schedule": schedule},
+                        LoopSettings.from_config(settings), distributed, "sequence-imputer")
+
+    def one_step(step):
+        values, acquired, gaps, interpolated, hidden = (t.to(distributed.device)
+                                                        for t in sample_batch(pool, config, loop.rng))
         predicted = model(values, acquired, gaps, interpolated)
         loss = torch.mean((predicted[hidden] - values[hidden]) ** 2)
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
+        optimise(optimiser, loss, model.parameters(), distributed)
         schedule.step()
-        step += 1
-        running.append(float(loss.detach()))
-        if step % settings["checkpoint_every"] == 0:
-            save_checkpoint(checkpoint, parts, rng, step=step, seconds=time.time() - started)
-            print(f"step {step}/{settings['steps']} mse {np.mean(running):.4f} {time.time() - started:.0f} s",
-                  flush=True)
-            running = []
-    seconds = time.time() - started
-    model.eval()
+        return {"mse": float(loss.detach())}
+
+    result = loop.run(one_step, resume)
+    distributed.close()  # the other ranks are done; rank 0 validates alone
+    if not distributed.is_main:
+        return None
+    model = model.cpu().eval()
     return write_run_folder(out, model, config, f"medrestore train sequence-imputer --config {config_path} --out {out}",
-                            training_seconds=round(seconds, 1), steps_done=step, device="cpu (1 thread)",
+                            training_seconds=round(result.seconds, 1), steps_done=result.steps_done,
+                            device=f"{device} × {distributed.world_size}",
                             validation_rmse=validate(model, config, cache))
 
 
 def main(argv=None):
     args = trainer_parser("sequence-imputer", __doc__.splitlines()[0]).parse_args(argv)
-    print(json.dumps(train(args.config, args.out, args.cache, args.resume), indent=2))
+    report(train(args.config, args.out, args.cache, args.resume, resolve_device(args.device)))
 
 
 if __name__ == "__main__":

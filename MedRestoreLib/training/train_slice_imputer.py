@@ -16,21 +16,23 @@ steps, continued by ``--resume``.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
 
 from ..data import SAMPLE
+from ..devices import resolve_device
 from ..imputation.interpolation import interpolate
 from ..imputation.layout import Acquisition, simulate
 from ..imputation.slice_net import build, neighbour_indices
 from ..metrics import intensity_window
 from ..volume import read_volume
-from .checkpoint import load_checkpoint, save_checkpoint, trainer_parser
+from .checkpoint import report, trainer_parser
+from .distributed import start
 from .fetch_data import fetch
+from .loop import LoopSettings, TrainingLoop, optimise
 from .run_folder import write_run_folder
 from .train_detector import resample
 
@@ -94,58 +96,49 @@ def validate(model, config) -> Dict[str, Dict[str, float]]:
     return scores
 
 
-def train(config_path: Path, out: Path, cache: Path, resume: bool = False) -> Dict:
+def train(config_path: Path, out: Path, cache: Path, resume: bool = False, device: str = "cpu") -> Optional[Dict]:
+    """Train (or resume) the run in ``out``; returns the run's metadata on rank 0 (None elsewhere)."""
     torch.set_num_threads(1)
     config = json.loads(Path(config_path).read_text())
     settings = config["train"]
-    torch.manual_seed(settings["seed"])
-    rng = np.random.default_rng(settings["seed"])
-    fetch(cache)
+    distributed = start(device)
+    torch.manual_seed(settings["seed"])  # the same initial weights on every rank
+    if distributed.is_main:
+        fetch(cache)
+    distributed.barrier()
     volumes = load_training(cache, config["data"]["training"], config["data"]["spacings_mm"])
-    model = build(config)
+    model = build(config).to(distributed.device)
     optimiser = torch.optim.Adam(model.parameters(), lr=settings["learning_rate"])
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings["steps"])
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint, step, spent, cpu_spent = out / "checkpoint.pt", 0, 0.0, 0.0
-    parts = {"model": model, "optimiser": optimiser, "schedule": schedule}
-    if resume and checkpoint.exists():
-        progress = load_checkpoint(checkpoint, parts, rng)
-        step, spent, cpu_spent = progress["step"], progress["seconds"], progress.get("cpu_seconds", 0.0)
-    started, cpu_started = time.time() - spent, time.process_time() - cpu_spent
-    running = []
-    while step < settings["steps"]:
-        if time.time() - started > settings["max_seconds"]:
-            print(f"stopping at step {step}: max_seconds {settings['max_seconds']} reached", flush=True)
-            break
-        acquired, base, truth, layout = sample_batch(volumes, config, rng)
+    loop = TrainingLoop(out, {"model": model, "optimiser": optimiser, "schedule": schedule},
+                        LoopSettings.from_config(settings), distributed, "slice-imputer")
+
+    def one_step(step):
+        acquired, base, truth, layout = sample_batch(volumes, config, loop.rng)
         previous, following = neighbour_indices(layout.positions, layout.length)
-        predicted = model(acquired, base, layout.anchor, previous, following)
+        predicted = model(acquired.to(distributed.device), base.to(distributed.device), layout.anchor,
+                          previous, following)
         missing = torch.as_tensor(~layout.observed)
-        loss = torch.mean((predicted[:, missing] - truth[:, missing]) ** 2)
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
+        loss = torch.mean((predicted[:, missing] - truth.to(distributed.device)[:, missing]) ** 2)
+        optimise(optimiser, loss, model.parameters(), distributed)
         schedule.step()
-        step += 1
-        running.append(float(loss.detach()))
-        if step % settings["checkpoint_every"] == 0:
-            save_checkpoint(checkpoint, parts, rng, step=step, seconds=time.time() - started,
-                            cpu_seconds=time.process_time() - cpu_started)
-            print(f"step {step}/{settings['steps']} mse {np.mean(running):.6f} {time.time() - started:.0f} s",
-                  flush=True)
-            running = []
-    seconds, cpu_seconds = time.time() - started, time.process_time() - cpu_started
-    model.eval()
+        return {"mse": float(loss.detach())}
+
+    result = loop.run(one_step, resume)
+    distributed.close()  # the other ranks are done; rank 0 validates alone
+    if not distributed.is_main:
+        return None
+    model = model.cpu().eval()
     return write_run_folder(out, model, config, f"medrestore train slice-imputer --config {config_path} --out {out}",
-                            training_seconds=round(seconds, 1), training_cpu_seconds=round(cpu_seconds, 1),
-                            steps_done=step, device="cpu (1 thread)",
+                            training_seconds=round(result.seconds, 1),
+                            training_cpu_seconds=round(result.cpu_seconds, 1), steps_done=result.steps_done,
+                            device=f"{device} × {distributed.world_size}",
                             validation_mni152_2mm_psnr_missing_db=validate(model, config))
 
 
 def main(argv=None):
     args = trainer_parser("slice-imputer", __doc__.splitlines()[0]).parse_args(argv)
-    print(json.dumps(train(args.config, args.out, args.cache, args.resume), indent=2))
+    report(train(args.config, args.out, args.cache, args.resume, resolve_device(args.device)))
 
 
 if __name__ == "__main__":
