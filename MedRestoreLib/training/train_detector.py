@@ -234,7 +234,6 @@ def finish(model, config, config_path, out: Path, validation, started, step, dev
 
 def main(argv=None):
     parser = trainer_parser("detector", __doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
     parser.add_argument("--workers", type=int, default=0, help="data worker processes")
     parser.add_argument("--arrays", type=Path, help="volumes prepared by --export-arrays")
     parser.add_argument("--export-arrays", type=Path, help="only write the resampled volumes (npz)")
@@ -247,7 +246,9 @@ def main(argv=None):
     if args.validate_only:
         print(json.dumps(revalidate(args.config, args.out, args.cache, args.arrays), indent=2))
         return
-    print(json.dumps(train(args.config, args.out, args.cache, args.resume, args.device,
+    from ..devices import resolve_device
+
+    print(json.dumps(train(args.config, args.out, args.cache, args.resume, resolve_device(args.device),
                            args.workers, args.arrays), indent=2))
 
 
