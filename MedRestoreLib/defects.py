@@ -5,12 +5,16 @@ applies them (``apply_defects``) — TorchIO's ``RandomNoise`` → ``Noise`` spl
 dataclasses, so ``json.dumps(dataclasses.asdict(spec))`` records exactly what was done, and
 ``DefectSpec.from_dict`` replays it. Arrays are in (k, j, i) order (slice, row, column).
 
-Values are realistic, never exact 0/1. With lo, hi = p0.5, p99.5 of the non-zero voxels and
-r = hi − lo: dead pixels lo + U(0, 0.15)·r; hot pixels lo + U(0.85, 1.3)·r; line dropouts (full
-or 10–50 % partial, one voxel wide) lo + U(0, 0.1)·r + N(0, 0.02·r); attenuation multiplies by
-U(0.1, 0.7); noise bursts add N(0, U(0.2, 0.5)·r); blobs lo + U(0, 0.15)·r (dark) or
-lo + U(0.85, 1.2)·r (bright) + N(0, 0.03·r); boxes lo + U(0, 0.05)·r + N(0, 0.02·r); a missing
-slice lo + N(0, 0.01·r). Every defect but a missing slice is cut to the imaged object.
+Defects as they occur on scanners (DESIGN.md). With lo, hi = p0.5, p99.5 of the non-zero voxels,
+r = hi − lo, and [min, max] the scan's whole range: dead pixels any value of [min, max] at least
+0.2·(max − min) from the true value; hot pixels lo + U(0.85, 1.3)·r; line dropouts (full or
+10–50 % partial, one voxel wide) lo + U(0, 0.1)·r + N(0, 0.02·r); attenuation multiplies by
+U(0.1, 0.6); noise blobs (``noise-burst``) replace the region by values uniform over [min, max];
+blobs lo + U(0, 0.15)·r (dark) or lo + U(0.85, 1.2)·r (bright) + N(0, 0.03·r); boxes
+lo + U(0, 0.05)·r + N(0, 0.02·r); a missing slice lo + N(0, 0.01·r); signal voids (``void``)
+set a box, ellipsoid, line, whole slice or slab of whole slices to exactly 0 or to the scan's
+minimum. Every defect but whole slices is cut to the imaged object. Each works on 3-D volumes,
+on volumes of a few slices and on single 2-D slices (shape (1, rows, columns)).
 
 Example:
     >>> damaged, mask, specs = corrupt(read_volume("brain.nii.gz"), "blob", seed=3)
@@ -39,7 +43,7 @@ from .defect_shapes import (
 from .errors import InputError
 from .volume import Volume, VolumeKind, cast_to_dtype
 
-__all__ = ["DefectKind", "DefectSpec", "sample_defects", "apply_defects", "corrupt", "foreground_mask"]
+__all__ = ["DefectKind", "DefectSpec", "VoidShape", "sample_defects", "apply_defects", "corrupt", "foreground_mask"]
 
 
 class DefectKind(str, Enum):
@@ -54,11 +58,23 @@ class DefectKind(str, Enum):
     BLOB = "blob"
     BOX = "box"
     MISSING_SLICE = "missing-slice"
+    VOID = "void"
     MIXED = "mixed"
+
+
+class VoidShape(str, Enum):
+    """The shapes a signal void takes (``void`` defects)."""
+
+    BOX = "box"
+    ELLIPSOID = "ellipsoid"
+    LINE = "line"
+    SLICE = "slice"  # one whole slice, background included
+    SLAB = "slab"  # 2–4 whole consecutive slices
 
 
 _PIXEL_KINDS = (DefectKind.DEAD_PIXELS, DefectKind.HOT_PIXELS)
 _ELLIPSOID_KINDS = (DefectKind.ATTENUATION, DefectKind.NOISE_BURST, DefectKind.BLOB)
+_WHOLE_SLICE_VOIDS = (VoidShape.SLICE.value, VoidShape.SLAB.value)
 
 
 @dataclass
@@ -77,8 +93,13 @@ class DefectSpec:
         factor: attenuation: v ← baseline + (v − baseline)·factor.
         baseline: attenuation: min(0, lo), so non-negative images are simply multiplied.
         noise_sigma: standard deviation of the Gaussian noise added to the region.
-        seed: seed of that noise (``numpy.random.default_rng``), drawn in region voxel order.
-        inside_foreground: cut the region to the imaged object (False only for missing slices).
+        seed: seed of that noise (``numpy.random.default_rng``), drawn in region voxel order;
+            noise blobs draw their uniform values from it too.
+        value_range: noise blobs: [low, high] of the uniform values.
+        shape: voids: a :class:`VoidShape` value (ellipsoid voids use ``center``/``radii``,
+            the others ``start``/``stop``).
+        inside_foreground: cut the region to the imaged object (False for missing slices and
+            whole-slice voids).
     """
 
     kind: DefectKind
@@ -93,6 +114,8 @@ class DefectSpec:
     baseline: float = 0.0
     noise_sigma: float = 0.0
     seed: int = 0
+    value_range: List[float] = field(default_factory=list)
+    shape: str = ""
     inside_foreground: bool = True
 
     def __post_init__(self):
@@ -118,8 +141,12 @@ class _Sampler:
 
     def __init__(self, array, foreground, rng, box_size):
         self.foreground, self.rng, self.box_size = foreground, rng, box_size
+        self.array = array
         self.lo, hi = intensity_range(array)
         self.r = hi - self.lo
+        finite = np.asarray(array, dtype=np.float64)
+        finite = finite[np.isfinite(finite)]
+        self.minimum, self.maximum = float(finite.min()), float(finite.max())
         self.extent = bounding_extent(foreground)
         # Region sizes are given for ~64+ voxel wide objects; shrink them on smaller ones.
         self.scale = min(1.0, float(min(self.extent[1:])) / 64.0)
@@ -137,15 +164,30 @@ class _Sampler:
             return int(self.rng.integers(2, 5))
         if kind is DefectKind.MISSING_SLICE:
             return 1
+        if kind is DefectKind.VOID:
+            return int(self.rng.integers(1, 3))
         return int(self.rng.integers(2, 4))
 
     def pixels(self, kind: DefectKind, count: int) -> List[DefectSpec]:
         inside = np.flatnonzero(self.foreground)
         chosen = np.sort(self.rng.choice(len(inside), size=min(count, len(inside)), replace=False))
         voxels = np.stack(np.unravel_index(inside[chosen], self.foreground.shape), axis=1)
-        low, high = (0.0, 0.15) if kind is DefectKind.DEAD_PIXELS else (0.85, 1.3)
-        values = self.lo + self.rng.uniform(low, high, size=len(chosen)) * self.r
+        if kind is DefectKind.DEAD_PIXELS:
+            truth = np.asarray(self.array, dtype=np.float64)[tuple(voxels.T)]
+            values = self._far_values(truth)
+        else:
+            values = self.lo + self.rng.uniform(0.85, 1.3, size=len(chosen)) * self.r
         return [DefectSpec(kind, voxels=voxels.tolist(), values=[float(v) for v in values])]
+
+    def _far_values(self, truth: np.ndarray) -> np.ndarray:
+        """Values uniform over the scan's range, each ≥ 20 % of the range from its true value:
+        drawn from the range with the excluded interval around the truth cut out."""
+        span = self.maximum - self.minimum
+        low = np.clip(truth - 0.2 * span, self.minimum, self.maximum)
+        high = np.clip(truth + 0.2 * span, self.minimum, self.maximum)
+        below, above = low - self.minimum, self.maximum - high  # lengths of the allowed parts
+        draw = self.rng.uniform(0.0, 1.0, size=len(truth)) * (below + above)
+        return np.where(draw < below, self.minimum + draw, high + (draw - below))
 
     def missing_slices(self, count: int) -> List[DefectSpec]:
         broad = broad_slices(self.foreground)
@@ -165,10 +207,10 @@ class _Sampler:
         if kind in (DefectKind.ATTENUATION, DefectKind.NOISE_BURST):
             center, radii = slab_ellipsoid(self.foreground, int(rng.integers(1, 5)), self.radius_range(4, 12), rng)
             if kind is DefectKind.ATTENUATION:
-                return DefectSpec(kind, center=center, radii=radii, factor=float(rng.uniform(0.1, 0.7)),
+                return DefectSpec(kind, center=center, radii=radii, factor=float(rng.uniform(0.1, 0.6)),
                                   baseline=min(0.0, lo))
-            return DefectSpec(kind, center=center, radii=radii, noise_sigma=float(rng.uniform(0.2, 0.5)) * r,
-                              seed=self.seed())
+            return DefectSpec(kind, center=center, radii=radii, seed=self.seed(),
+                              value_range=[self.minimum, self.maximum])
         if kind is DefectKind.BLOB:
             radius_range = self.radius_range(3, 10)
             slices = max(2, int(round(2 * rng.uniform(*radius_range))))
@@ -187,7 +229,41 @@ class _Sampler:
             start, stop = place_box(self.foreground, size.tolist(), rng)
             return DefectSpec(kind, start=start, stop=stop, level=float(lo + rng.uniform(0, 0.05) * r),
                               noise_sigma=float(0.02 * r), seed=self.seed())
+        if kind is DefectKind.VOID:
+            return self.void()
         raise InputError(f"cannot sample a single {kind.value} defect")
+
+    def void(self) -> DefectSpec:
+        """A signal void: exactly 0 or the scan's minimum, in one of the :class:`VoidShape` shapes."""
+        rng = self.rng
+        level = 0.0 if self.minimum >= 0 or rng.random() < 0.5 else self.minimum
+        if self.box_size is not None:
+            shape = VoidShape.BOX
+        else:
+            shapes = [VoidShape.BOX, VoidShape.ELLIPSOID, VoidShape.LINE]
+            if self.foreground.shape[0] >= 3:
+                shapes += [VoidShape.SLICE, VoidShape.SLAB]
+            weights = np.array([3.0, 3.0, 2.0, 1.0, 1.0][: len(shapes)])
+            shape = shapes[rng.choice(len(shapes), p=weights / weights.sum())]
+        spec = DefectSpec(DefectKind.VOID, level=float(level), shape=shape.value)
+        if shape is VoidShape.ELLIPSOID:
+            radius_range = self.radius_range(3, 14)
+            slices = max(1, int(round(2 * rng.uniform(*radius_range))))
+            spec.center, spec.radii = slab_ellipsoid(self.foreground, slices, radius_range, rng)
+        elif shape is VoidShape.LINE:
+            spec.start, spec.stop = sample_line(self.foreground, bool(rng.integers(2)), rng)
+        elif shape in (VoidShape.SLICE, VoidShape.SLAB):
+            count = 1 if shape is VoidShape.SLICE else int(rng.integers(2, 5))
+            broad = broad_slices(self.foreground)
+            k = int(np.clip(broad[rng.integers(len(broad))], 0, self.foreground.shape[0] - count))
+            _, rows, columns = self.foreground.shape
+            spec.start, spec.stop = [k, 0, 0], [k + count, rows, columns]
+            spec.inside_foreground = False
+        else:
+            size = (np.minimum(rng.integers(4, 33, size=3), self.extent) if self.box_size is None
+                    else np.broadcast_to(np.asarray(self.box_size, dtype=int), (3,)).copy())
+            spec.start, spec.stop = place_box(self.foreground, size.tolist(), rng)
+        return spec
 
     def kind(self, kind: DefectKind, count: int) -> List[DefectSpec]:
         if kind in _PIXEL_KINDS:
@@ -213,6 +289,7 @@ def sample_defects(array: np.ndarray, kind: Union[str, DefectKind], rng: np.rand
         foreground: the imaged object (bool, same shape); :func:`foreground_mask` by default.
         box_size: box side lengths (k, j, i) or one length for all; default U{6…32} per side,
             clipped to the object's bounding box, at least 2 slices when the volume has them.
+            For ``void`` a given size makes every void a box of that size.
 
     Returns:
         The specs, in the order :func:`apply_defects` applies them.
@@ -255,7 +332,7 @@ def _region(spec: DefectSpec, shape: Tuple[int, ...], foreground: Optional[np.nd
         if spec.voxels:
             region[tuple(np.asarray(spec.voxels, dtype=int).T)] = True
         return region
-    if spec.kind in _ELLIPSOID_KINDS:
+    if spec.kind in _ELLIPSOID_KINDS or (spec.kind is DefectKind.VOID and spec.shape == VoidShape.ELLIPSOID.value):
         region = ellipsoid_mask(shape, spec.center, spec.radii)
     else:
         region = box_mask(shape, spec.start, spec.stop)
@@ -292,7 +369,8 @@ def apply_defects(array: np.ndarray, specs: Sequence[Union[DefectSpec, Mapping[s
         elif spec.kind is DefectKind.ATTENUATION:
             values[region] = spec.baseline + (values[region] - spec.baseline) * spec.factor
         elif spec.kind is DefectKind.NOISE_BURST:
-            values[region] += noise
+            low, high = spec.value_range if spec.value_range else (values.min(), values.max())
+            values[region] = np.random.default_rng(spec.seed).uniform(low, high, int(region.sum()))
         else:
             values[region] = spec.level + noise
         mask |= region

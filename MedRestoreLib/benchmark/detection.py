@@ -27,7 +27,7 @@ METHODS = ("median-mad", "dpd", "dpd+mlp", "lstm")
 KINDS = [kind.value for kind in DefectKind if kind != DefectKind.MIXED]
 F1_TARGETS = {"dead-pixels": 0.95, "hot-pixels": 0.95, "line-dropout": 0.95, "partial-line": 0.95,
               "attenuation": 0.90, "noise-burst": 0.90, "blob": 0.90, "box": 0.90,
-              "missing-slice": 0.98}
+              "missing-slice": 0.98, "void": 0.95}
 
 
 def _masks(array: np.ndarray, localizer, device: str) -> Dict[str, np.ndarray]:
