@@ -7,6 +7,9 @@ Only these sources may be trained or tuned on, and nothing is committed to git:
 - The ``nilearn`` wheel: MNI152 2009a T1 and GM/WM maps — development (evaluation while building;
   the bundled demo sample is derived from it).
 - The ``leaspy`` wheel: ``alzheimer.csv``, simulated longitudinal scores over visits.
+- Debian's ``insighttoolkit5-examples``: seven 2-D and few-slice images (proton density, T1,
+  mid-sagittal, fat MRI, the cryosection head photograph, a three-slice PD volume) — development
+  only: the benchmark measures generalisation on them; nothing trains or tunes on them.
 
 Usage:
     python -m MedRestoreLib.training.fetch_data [--cache DIR]     (or: make data)
@@ -46,6 +49,12 @@ DEBIAN_FILES = {
     "JHU-WhiteMatter-labels-1mm.nii.gz": "labels", "AICHAmc.nii.gz": "labels",
     "natbrainlab.nii.gz": "labels",
 }
+ITK_PACKAGE = "insighttoolkit5-examples"
+ITK_FOLDER = "usr/share/doc/insighttoolkit5-examples/examples/Data/"
+ITK_FILES = {name: "development-only" for name in (
+    "BrainProtonDensitySlice.png", "BrainProtonDensitySlice256x256.png", "BrainProtonDensity3Slices.mha",
+    "BrainProtonDensity3Slices.raw", "BrainT1Slice.png", "BrainMidSagittalSlice.png", "FatMRISlice.png",
+    "VisibleWomanHeadSlice.png")}
 # Kept for independent evaluation only (DESIGN.md): never fetched into the training cache.
 HELD_OUT = ("inia19-t1-brain.nii.gz (macaque)", "sample scans shipped inside other packages")
 
@@ -107,6 +116,18 @@ def _apt_download(package: str, folder: Path) -> Path:
     return next(folder.glob(f"{package}_*.deb"))
 
 
+def _fetch_debian(package: str, folder: str, files: Dict[str, str], target: Path, scratch: Path) -> List[dict]:
+    """Files of ``folder`` inside a Debian package, into ``target`` (downloaded only if missing)."""
+    target.mkdir(parents=True, exist_ok=True)
+    if not all((target / name).exists() for name in files):
+        print(f"downloading Debian package {package}", file=sys.stderr)
+        for member, data in _debian_data_members(_apt_download(package, scratch)):
+            name = member.lstrip("./")
+            if name.startswith(folder) and name[len(folder):] in files:
+                (target / name[len(folder):]).write_bytes(data)
+    return [{"file": f"{target.name}/{name}", "role": role, "source": package} for name, role in files.items()]
+
+
 def fetch(cache: Path) -> Path:
     """Download what is missing into ``cache`` and write ``manifest.json``; returns its path."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -124,6 +145,7 @@ def fetch(cache: Path) -> Path:
                     (cache / name).write_bytes(data)
         entries += [{"file": name, "role": role, "source": DEBIAN_PACKAGE}
                     for name, role in DEBIAN_FILES.items()]
+        entries += _fetch_debian(ITK_PACKAGE, ITK_FOLDER, ITK_FILES, cache / "itk", scratch)
     for entry in entries:
         entry["sha256"] = _sha256(cache / entry["file"])
     manifest = cache / "manifest.json"
