@@ -36,13 +36,13 @@ def main(argv=None) -> None:
     import numpy as np
 
     from ..inpainting import filler_for
-    from ..inpainting.gan_filler import DEFAULT_MODEL, gan_fill, load_gan
+    from ..inpainting.gan_filler import gan_fill, load_gan
     from ..options import FillOptions
     from ..volume import read_volume
 
     volume, mask = read_volume(args.volume), read_volume(args.mask).array != 0
     if args.method == "gan":
-        model = load_gan(DEFAULT_MODEL, args.device)  # loading is not filling: outside the clock
+        model = load_gan(device=args.device)  # loading is not filling: outside the clock
         fill = lambda array, defects: gan_fill(array, defects, model=model)  # noqa: E731
     else:
         fill = filler_for(FillOptions(method=args.method), args.device)

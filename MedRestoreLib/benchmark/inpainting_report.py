@@ -62,6 +62,7 @@ def filling_markdown(result: Dict[str, object], timing, targets) -> str:
     cases = list(per_case)
     lines = ["PSNR_mask dB / SSIM_mask (mean over volumes × seeds), known mask:", ""]
     lines += _score_table(per_case, result["methods"])
+    lines += [f"\nNote: {note}" for note in result.get("notes", [])]
     if result.get("adapt_seconds"):
         lines += ["", f"gan+tta: the GAN after {result['adapt_seconds']:g} s of test-time adaptation per fill."]
     for name, scores in result.get("per_volume", {}).items():

@@ -36,7 +36,7 @@ class SliceModel(str, Enum):
 #: Model outputs below this (normalised) level are read as "at or below p0.5" (see _run_normalised).
 FLAT_LEVEL = 0.05
 
-#: The default: the model with the best measured PSNR on the development volumes (README).
+#: The default: the model with the best measured PSNR on the development volumes (docs/imputation.md).
 DEFAULT_SLICE_MODEL = SliceModel.SRN
 
 
