@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Dict
 
-from .common import peak_memory_kb
+from .common import child_json, peak_memory_kb
 
 
 def measure_fill(volume_path: Path, mask_path: Path, method: str, device: str) -> Dict[str, float]:
-    completed = subprocess.run([sys.executable, "-m", "MedRestoreLib.benchmark.fill_timing", str(volume_path),
-                                str(mask_path), "--method", method, "--device", device],
-                               capture_output=True, text=True, check=True)
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return child_json("MedRestoreLib.benchmark.fill_timing", str(volume_path), str(mask_path),
+                      "--method", method, "--device", device)
 
 
 def main(argv=None) -> None:

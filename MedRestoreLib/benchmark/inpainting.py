@@ -24,7 +24,8 @@ from ..defects import corrupt
 from ..errors import InputError
 from ..inpainting import adjacent_slices, biharmonic_2d, biharmonic_3d, neighbour_median, opencv_inpaint
 from ..inpainting.gan_filler import gan_fill, load_gan
-from ..metrics import intensity_window, psnr_normalised, ssim_map
+from ..intensity import normalise_intensity
+from ..metrics import psnr_normalised, ssim_map
 from ..models.catalog import folder as model_folder
 from ..progress import Steps
 from ..volume import Volume
@@ -101,9 +102,8 @@ def laplacian_std(normalised: np.ndarray, mask: np.ndarray) -> float:
 
 
 def scores(reference: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> Dict[str, float]:
-    low, high = intensity_window(reference)
-    ref = np.clip((reference.astype(np.float64) - low) / (high - low), 0, 1)
-    test = np.clip((filled - low) / (high - low), 0, 1)
+    ref = normalise_intensity(reference)
+    test = normalise_intensity(filled, reference)
     where = np.nonzero(mask)
     box = tuple(slice(max(int(w.min()) - 8, 0), int(w.max()) + 9) for w in where)
     ssim = float(ssim_map(ref[box], test[box])[mask[box]].mean())

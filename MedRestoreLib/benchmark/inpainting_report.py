@@ -5,6 +5,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from ..intensity import display_window
 from .common import verdict
 from .inpainting import BASELINES, HOLES_3D, PIXELS_AND_LINES
 
@@ -95,7 +96,7 @@ def save_filling_figure(example, path) -> None:
     k = int(np.argmax(mask.sum(axis=(1, 2))))
     panels = [("truth", truth), ("damaged", damaged)] + [(m, f) for m, f in fills.items()
                                                           if not m.startswith("gan ")]
-    low, high = np.percentile(truth[truth != 0], [0.5, 99.5])
+    low, high = display_window(truth)
     columns = 4
     rows = -(-len(panels) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.6 * rows), squeeze=False)

@@ -18,7 +18,7 @@ from typing import List, Optional, Union
 import numpy as np
 
 from ..errors import InputError
-from ..metrics import intensity_window
+from ..intensity import intensity_window
 from ..progress import CancelCallback, ProgressCallback, Steps
 from ..volume import Volume, cast_to_dtype
 from .layout import Acquisition, Layout, factor_layout, gap_layout, thin_volume_geometry

@@ -24,6 +24,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from ..errors import InputError
+from ..intensity import nonzero_window
 from ..models.catalog import current_folder
 from ..models.folder import load_verified_weights, read_model_folder
 from ..progress import Steps
@@ -69,11 +70,9 @@ def load_gan(folder=None, device: str = "cpu", weights: str = "weights.pt") -> G
 def _window(known_values: np.ndarray):
     """(low, high) of the protocol's normalisation from the known voxels, or a unit scale when
     they have no contrast (a constant image is then filled with that constant)."""
-    nonzero = known_values[known_values != 0]
-    if nonzero.size >= 2:
-        low, high = np.percentile(nonzero, [0.5, 99.5])
-        if high > low:
-            return float(low), float(high)
+    window = nonzero_window(known_values)
+    if window is not None and window[1] > window[0]:  # one non-zero value has no contrast either
+        return float(window[0]), float(window[1])
     low = float(known_values.min())
     return low, low + 1.0
 
