@@ -20,7 +20,7 @@ from ..intensity import display_window
 from ..report_figure import PLANES as FIGURE_PLANES
 from ..report_figure import busiest_slices
 
-DEFECT_COLOUR = np.array([255, 90, 0], np.float64)  # the segmentation's orange (logic.py)
+DEFECT_COLOUR = np.array([255, 90, 0], np.float64)  # the segmentation's orange (mrml/restore_outputs.py)
 PROBABILITY_COLOUR = np.array([255, 0, 0], np.float64)  # Slicer's "Red" colour table
 PLANES = tuple(name for name, _ in FIGURE_PLANES)  # axial, coronal, sagittal
 #: at most this much of a shown slice is defect: a wholly missing slice shows nothing of the repair
