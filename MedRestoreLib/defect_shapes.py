@@ -11,6 +11,7 @@ import numpy as np
 from scipy import ndimage
 
 from .errors import InputError
+from .intensity import nonzero_window
 
 
 def check_grey_dtype(array: np.ndarray) -> None:
@@ -26,11 +27,10 @@ def intensity_range(array: np.ndarray) -> Tuple[float, float]:
     Raises:
         InputError: the image has no non-zero voxels or no contrast.
     """
-    values = np.asarray(array, dtype=np.float64)
-    values = values[np.isfinite(values) & (values != 0)]
-    if values.size == 0:
+    window = nonzero_window(np.asarray(array, dtype=np.float64), finite_only=True)
+    if window is None:
         raise InputError("the image is empty (every voxel is zero): there is no object to damage")
-    lo, hi = (float(v) for v in np.percentile(values, [0.5, 99.5]))
+    lo, hi = (float(v) for v in window)
     if not hi > lo:
         raise InputError("the image has no contrast (constant intensity): there is no object to damage")
     return lo, hi

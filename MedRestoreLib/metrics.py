@@ -4,7 +4,7 @@ Protocol (DESIGN.md, "Evaluation protocol"):
 
 - Intensities are normalised as ``clip((v - p0.5) / (p99.5 - p0.5), 0, 1)`` with the percentiles
   taken over the non-zero voxels of the *reference*; a test volume is normalised with the
-  reference's percentiles, so both share one scale.
+  reference's percentiles, so both share one scale (:mod:`MedRestoreLib.intensity`).
 - PSNR has data range 1; PSNR_mask is computed over the defect voxels only.
 - SSIM is the full SSIM map (data range 1, Gaussian window sigma 1.5, population covariance, as
   scikit-image computes it); SSIM_mask is that map averaged over the defect voxels, as the BraTS
@@ -26,9 +26,8 @@ from typing import Dict, Optional
 import numpy as np
 
 from .errors import InputError
+from .intensity import normalise_intensity, voxel_array
 
-LOW_PERCENTILE = 0.5
-HIGH_PERCENTILE = 99.5
 SSIM_SIGMA = 1.5
 # scikit-image's 11-tap window for sigma 1.5 (radius int(3.5 * 1.5 + 0.5) = 5).
 SSIM_WINDOW = 11
@@ -50,62 +49,16 @@ SCORE_INFO: Dict[str, tuple] = {
 }
 
 
-def _as_array(data) -> np.ndarray:
-    """The voxel array of a Volume, or the argument itself as an array."""
-    return np.asarray(getattr(data, "array", data))
-
-
 def _check_same_shape(first: np.ndarray, second: np.ndarray, what: str = "volumes") -> None:
     if first.shape != second.shape:
         raise InputError(f"the {what} differ in shape: {first.shape} vs {second.shape}")
 
 
 def _as_mask(mask, shape) -> np.ndarray:
-    mask = _as_array(mask) != 0
+    mask = voxel_array(mask) != 0
     if mask.shape != tuple(shape):
         raise InputError(f"the mask has shape {mask.shape}, the volume {tuple(shape)}")
     return mask
-
-
-def intensity_window(reference) -> tuple:
-    """The (p0.5, p99.5) percentiles of the non-zero voxels of ``reference``.
-
-    Raises:
-        InputError: the reference has non-finite values, no non-zero voxel, or its non-zero
-            voxels are (nearly) constant, so no intensity scale can be derived from it.
-    """
-    values = _as_array(reference)
-    values = values[values != 0].astype(np.float64, copy=False)
-    if values.size and not np.all(np.isfinite(values)):
-        raise InputError("the reference volume has NaN or infinite voxels")
-    if values.size == 0:
-        raise InputError("the reference volume is all zeros: it has no intensity scale")
-    low, high = np.percentile(values, [LOW_PERCENTILE, HIGH_PERCENTILE])
-    if not high > low:
-        raise InputError(
-            f"the reference volume is constant over its non-zero voxels ({low:g}): "
-            "it has no intensity scale")
-    return float(low), float(high)
-
-
-def normalise_intensity(array, reference=None) -> np.ndarray:
-    """Map intensities to [0, 1] with the 0.5/99.5 percentiles of the reference's non-zero voxels.
-
-    Args:
-        array: the volume to normalise (array or Volume), any numeric dtype.
-        reference: whose percentiles to use; ``array`` itself by default. Give the clean
-            reference here when normalising a restored volume, so both share one scale.
-
-    Returns:
-        float64 array of ``array``'s shape, ``clip((v - p0.5) / (p99.5 - p0.5), 0, 1)``.
-
-    Raises:
-        InputError: see :func:`intensity_window`.
-    """
-    array = _as_array(array)
-    low, high = intensity_window(array if reference is None else reference)
-    normalised = (array.astype(np.float64) - low) / (high - low)
-    return np.clip(normalised, 0.0, 1.0, out=normalised)
 
 
 def psnr_normalised(ref: np.ndarray, test: np.ndarray, mask: Optional[np.ndarray]) -> float:
@@ -128,7 +81,7 @@ def psnr(ref, test, mask=None) -> float:
         ``10 log10(1 / MSE)``; ``inf`` when identical; ``nan`` when the mask is empty
         (no voxel to score — the caller decides whether that is an error).
     """
-    ref, test = _as_array(ref), _as_array(test)
+    ref, test = voxel_array(ref), voxel_array(test)
     _check_same_shape(ref, test)
     mask = None if mask is None else _as_mask(mask, ref.shape)
     return psnr_normalised(normalise_intensity(ref), normalise_intensity(test, ref), mask)
@@ -154,7 +107,7 @@ def ssim_map(ref, test) -> np.ndarray:
     """
     from skimage.metrics import structural_similarity
 
-    ref, test = _as_array(ref), _as_array(test)
+    ref, test = voxel_array(ref), voxel_array(test)
     _check_same_shape(ref, test)
     shape = ref.shape
     if ref.size == 0:
@@ -187,7 +140,7 @@ def ssim(ref, test, mask=None) -> float:
     Returns:
         The mean SSIM; 1.0 for identical volumes; ``nan`` when the mask is empty.
     """
-    ref, test = _as_array(ref), _as_array(test)
+    ref, test = voxel_array(ref), voxel_array(test)
     _check_same_shape(ref, test)
     mask = None if mask is None else _as_mask(mask, ref.shape)
     full = ssim_map(normalise_intensity(ref), normalise_intensity(test, ref))
@@ -214,7 +167,7 @@ def mask_scores(truth, predicted) -> Dict[str, float]:
         dict with ``precision``, ``recall``, ``f1``, ``dice`` (floats) and ``true_positives``,
         ``false_positives``, ``false_negatives`` (ints).
     """
-    truth, predicted = _as_array(truth) != 0, _as_array(predicted) != 0
+    truth, predicted = voxel_array(truth) != 0, voxel_array(predicted) != 0
     _check_same_shape(truth, predicted, "masks")
     return scores_from_counts(int(np.count_nonzero(truth & predicted)),
                               int(np.count_nonzero(predicted & ~truth)),
@@ -250,7 +203,7 @@ def restoration_scores(reference, restored, mask) -> Dict[str, float]:
         and ``mask_voxels``. ``psnr`` values are ``inf`` where identical; note that
         ``json.dumps`` writes these as ``Infinity``/``NaN``. See :data:`SCORE_INFO` for units.
     """
-    reference, restored = _as_array(reference), _as_array(restored)
+    reference, restored = voxel_array(reference), voxel_array(restored)
     _check_same_shape(reference, restored)
     mask = _as_mask(mask, reference.shape)
     ref = normalise_intensity(reference)

@@ -119,7 +119,7 @@ class FillOptions(_JsonOptions):
             volume's intact voxels before filling; 0 (the default) = off.
     """
 
-    # The GAN filler: best measured on mixed defects (README, "Filling"); 3-D biharmonic is the
+    # The GAN filler: best measured on mixed defects (docs/filling.md); 3-D biharmonic is the
     # classical alternative and wins on dead pixels, blobs and (2-D) partial lines.
     method: FillMethod = FillMethod.GAN
     telea_radius: int = 3

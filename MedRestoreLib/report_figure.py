@@ -9,23 +9,24 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .intensity import display_window
 from .volume import Volume
 
 PLANES = (("axial", 0), ("coronal", 1), ("sagittal", 2))
 
 
-def busiest_slices(mask: np.ndarray) -> Tuple[int, int, int]:
+def busiest_slices(mask: np.ndarray, most: float = 0.5) -> Tuple[int, int, int]:
     """For each axis (k, j, i), the plane holding the most mask voxels (the centre if none).
 
-    Planes more than half covered (a missing slice seen face-on) are passed over when another
+    Planes more than ``most`` covered (a missing slice seen face-on) are passed over when another
     plane shows defects, since they show no image around the damage.
     """
     indices = []
     for axis in range(3):
         other = tuple(a for a in range(3) if a != axis)
-        counts = mask.sum(axis=other).astype(float)
+        counts = (mask != 0).sum(axis=other).astype(float)
         plane_size = mask.size / mask.shape[axis]
-        partial = np.where(counts <= 0.5 * plane_size, counts, 0.0)
+        partial = np.where(counts <= most * plane_size, counts, 0.0)
         counts = partial if partial.any() else counts
         indices.append(int(np.argmax(counts)) if counts.any() else mask.shape[axis] // 2)
     return tuple(indices)
@@ -84,9 +85,8 @@ def _grid(rows: Sequence[Tuple[str, np.ndarray, dict]], geometry: Volume, mask: 
 
 
 def _grey(reference: np.ndarray) -> dict:
-    nonzero = reference[reference != 0]
-    low, high = np.percentile(nonzero, [0.5, 99.5]) if nonzero.size else (0.0, 1.0)
-    return {"cmap": "gray", "vmin": float(low), "vmax": float(max(high, low + 1e-6))}
+    low, high = display_window(reference)
+    return {"cmap": "gray", "vmin": low, "vmax": high}
 
 
 def save_preview(original: Volume, restored: Volume, mask: Volume, path) -> None:

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from MedRestoreLib import InputError
+from MedRestoreLib.intensity import normalise_intensity
 from MedRestoreLib.metrics import (
     SCORE_INFO,
     evaluate_files,
     mask_scores,
-    normalise_intensity,
     psnr,
     restoration_scores,
     ssim,
@@ -23,43 +23,6 @@ from MedRestoreLib.volume import Volume, VolumeKind, write_volume
 def ramp_volume(shape=(12, 16, 16)):
     """Values 1..N (no zeros), so the percentiles are those of 1..N."""
     return np.arange(1, np.prod(shape) + 1, dtype=np.float64).reshape(shape)
-
-
-def test_normalisation_maps_percentiles_of_nonzero_voxels_to_0_and_1():
-    # 201 non-zero values 0..200 shifted to 1..201, plus zeros that must be ignored.
-    values = np.concatenate([np.arange(1, 202, dtype=np.float64), np.zeros(50)])
-    # np.percentile (linear) of 1..201: index 0.005 * 200 = 1 → 2; index 0.995 * 200 = 199 → 200.
-    low, high = 2.0, 200.0
-    assert np.percentile(values[values != 0], [0.5, 99.5]) == pytest.approx([low, high])
-    normalised = normalise_intensity(values)
-    assert normalised[0] == 0.0            # 1 is below p0.5 → clipped
-    assert normalised[1] == 0.0            # 2 = p0.5
-    assert normalised[100] == pytest.approx((101 - 2) / 198)
-    assert normalised[199] == 1.0          # 200 = p99.5
-    assert normalised[200] == 1.0          # 201 clipped
-    assert np.all(normalised[201:] == 0.0)  # zeros stay at the bottom
-
-
-def test_normalisation_matches_numpy_percentile_on_random_data():
-    rng = np.random.default_rng(3)
-    array = rng.gamma(2.0, 100.0, size=(6, 20, 20))
-    array[:, :5] = 0
-    low, high = np.percentile(array[array != 0], [0.5, 99.5])
-    expected = np.clip((array - low) / (high - low), 0, 1)
-    np.testing.assert_allclose(normalise_intensity(array), expected, rtol=0, atol=1e-12)
-
-
-def test_test_volume_is_normalised_with_the_reference_percentiles():
-    reference = np.concatenate([np.arange(1, 202, dtype=np.float64), np.zeros(5)])
-    test = reference * 2
-    # p0.5 = 2, p99.5 = 200 from the reference; test value 2 * 51 = 102 → (102 - 2) / 198.
-    assert normalise_intensity(test, reference)[50] == pytest.approx(100 / 198)
-
-
-@pytest.mark.parametrize("reference", [np.zeros((3, 4, 4)), np.full((3, 4, 4), 7.0)])
-def test_constant_reference_is_an_input_error(reference):
-    with pytest.raises(InputError, match="reference"):
-        normalise_intensity(np.ones((3, 4, 4)), reference)
 
 
 def test_psnr_over_a_four_voxel_mask_by_hand():

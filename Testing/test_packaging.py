@@ -136,7 +136,7 @@ def test_module_cmake_installs_resources_package_data_and_tests():
     for resource in ("Resources/Icons/MedRestore.png", "Resources/UI/MedRestore.ui",
                      "Resources/requirements.txt"):
         assert resource in resources
-    assert "MedRestoreLib/data/*" in text and "MedRestoreLib/models/*" in text
+    assert "MedRestoreLib/data/*" in text and "MedRestoreLib/models/${folder}/${name}" in text
     assert re.search(r"ctkMacroCompilePythonScript\(.*?SOURCE_DIR.*?NO_INSTALL_SUBDIR", text, re.S)
     assert "WITH_GENERIC_TESTS" in text
     assert re.search(r"slicer_add_python_unittest\(\s*SCRIPT\s+\$\{MODULE_NAME\}\.py", text)
@@ -293,9 +293,10 @@ def test_torch_comes_from_the_pytorch_extension_it_depends_on(extension_metadata
 
 
 def test_the_weights_ship_inside_the_extension_so_it_works_offline():
-    text = (MODULE_DIR / "CMakeLists.txt").read_text()
-    assert "MedRestoreLib/models/*" in text
-    weights = sorted((LIB_DIR / "models").glob("*/weights.pt"))
+    # The installed model folders (the current ones; Testing/models/test_index.py) with their weights.
+    sets = cmake_sets(MODULE_DIR / "CMakeLists.txt")
+    assert "weights.pt" in sets["LIB_MODEL_FILES"]
+    weights = [LIB_DIR / "models" / folder / "weights.pt" for folder in sets["LIB_MODEL_FOLDERS"]]
     assert weights and all(path.stat().st_size > 1000 for path in weights)
     sources = "\n".join(p.read_text() for p in LIB_DIR.rglob("*.py") if "training" not in p.parts
                         and "benchmark" not in p.parts)

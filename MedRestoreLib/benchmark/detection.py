@@ -113,6 +113,7 @@ def save_detection_figure(examples, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..intensity import display_window
     from ..report_figure import busiest_slices
 
     kinds = list(examples)
@@ -123,7 +124,7 @@ def save_detection_figure(examples, path) -> None:
         k, j, _ = busiest_slices(truth != 0)
         # A missing slice fills its axial plane: show it across, in the coronal plane.
         axis, index = (1, j) if (truth[k] != 0).mean() > 0.5 else (0, k)
-        low, high = np.percentile(damaged[damaged != 0], [0.5, 99.5]) if damaged.any() else (0, 1)
+        low, high = display_window(damaged)
         for column, (mask, colour) in enumerate(((truth, "red"), (lstm, "cyan"), (mad, "yellow"))):
             ax = axes[row, column]
             ax.imshow(np.take(damaged, index, axis), cmap="gray", vmin=low, vmax=high, origin="lower")

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Dict
 
-from .common import peak_memory_kb
+from .common import child_json, peak_memory_kb
 
 
 def measure_fill(volume_path: Path, mask_path: Path, method: str, device: str) -> Dict[str, float]:
-    completed = subprocess.run([sys.executable, "-m", "MedRestoreLib.benchmark.fill_timing", str(volume_path),
-                                str(mask_path), "--method", method, "--device", device],
-                               capture_output=True, text=True, check=True)
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return child_json("MedRestoreLib.benchmark.fill_timing", str(volume_path), str(mask_path),
+                      "--method", method, "--device", device)
 
 
 def main(argv=None) -> None:
@@ -36,13 +32,13 @@ def main(argv=None) -> None:
     import numpy as np
 
     from ..inpainting import filler_for
-    from ..inpainting.gan_filler import DEFAULT_MODEL, gan_fill, load_gan
+    from ..inpainting.gan_filler import gan_fill, load_gan
     from ..options import FillOptions
     from ..volume import read_volume
 
     volume, mask = read_volume(args.volume), read_volume(args.mask).array != 0
     if args.method == "gan":
-        model = load_gan(DEFAULT_MODEL, args.device)  # loading is not filling: outside the clock
+        model = load_gan(device=args.device)  # loading is not filling: outside the clock
         fill = lambda array, defects: gan_fill(array, defects, model=model)  # noqa: E731
     else:
         fill = filler_for(FillOptions(method=args.method), args.device)

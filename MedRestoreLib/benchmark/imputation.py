@@ -28,7 +28,7 @@ SEQUENCE_MODELS = ("linear", "srn", "lstm")
 
 
 def _normalised(array):
-    from ..metrics import intensity_window
+    from ..intensity import intensity_window
 
     low, high = intensity_window(array)  # the evaluation protocol's scale, clipped below at 0
     return np.maximum((array.astype(np.float32) - low) / (high - low), 0).astype(np.float32)
@@ -121,15 +121,9 @@ def table_benchmark(quick: bool, seed: int) -> Dict:
 def timing_256(cell: str = "lstm") -> Dict[str, float]:
     """Wall time of ``medrestore impute-slices --factor 4`` on a 256×256×64 thick-slice volume,
     run as a child process (start-up, reading and writing included)."""
-    import SimpleITK as sitk
+    from .common import sample_resampled
 
-    from ..data import SAMPLE
-    from ..volume import read_volume, sitk_from_volume, volume_from_sitk
-
-    image = sitk.Cast(sitk_from_volume(read_volume(SAMPLE)), sitk.sitkFloat32)
-    spacing = [s * n / 256 for s, n in zip(image.GetSpacing(), image.GetSize())]
-    big = volume_from_sitk(sitk.Resample(image, [256] * 3, sitk.Transform(), sitk.sitkLinear,
-                                         image.GetOrigin(), spacing, image.GetDirection()))
+    big = sample_resampled(256)
     thick = big.array.reshape(64, 4, 256, 256).mean(1)
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder) / "thick.nrrd", Path(folder) / "thin.nrrd"

@@ -5,6 +5,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from ..intensity import display_window
 from .common import verdict
 from .inpainting import BASELINES, HOLES_3D, PIXELS_AND_LINES
 
@@ -62,6 +63,7 @@ def filling_markdown(result: Dict[str, object], timing, targets) -> str:
     cases = list(per_case)
     lines = ["PSNR_mask dB / SSIM_mask (mean over volumes × seeds), known mask:", ""]
     lines += _score_table(per_case, result["methods"])
+    lines += [f"\nNote: {note}" for note in result.get("notes", [])]
     if result.get("adapt_seconds"):
         lines += ["", f"gan+tta: the GAN after {result['adapt_seconds']:g} s of test-time adaptation per fill."]
     for name, scores in result.get("per_volume", {}).items():
@@ -94,7 +96,7 @@ def save_filling_figure(example, path) -> None:
     k = int(np.argmax(mask.sum(axis=(1, 2))))
     panels = [("truth", truth), ("damaged", damaged)] + [(m, f) for m, f in fills.items()
                                                           if not m.startswith("gan ")]
-    low, high = np.percentile(truth[truth != 0], [0.5, 99.5])
+    low, high = display_window(truth)
     columns = 4
     rows = -(-len(panels) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.6 * rows), squeeze=False)

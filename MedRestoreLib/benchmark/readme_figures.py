@@ -16,14 +16,15 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-DEFECT_COLOUR = np.array([255, 90, 0], np.float64)  # the segmentation's orange (logic.py)
+from ..intensity import display_window
+from ..report_figure import PLANES as FIGURE_PLANES
+from ..report_figure import busiest_slices
+
+DEFECT_COLOUR = np.array([255, 90, 0], np.float64)  # the segmentation's orange (mrml/restore_outputs.py)
 PROBABILITY_COLOUR = np.array([255, 0, 0], np.float64)  # Slicer's "Red" colour table
-PLANES = ("axial", "coronal", "sagittal")
-
-
-def _window(volume: np.ndarray) -> Tuple[float, float]:
-    values = volume[volume > 0] if np.any(volume > 0) else volume.ravel()
-    return float(np.percentile(values, 0.5)), float(np.percentile(values, 99.5))
+PLANES = tuple(name for name, _ in FIGURE_PLANES)  # axial, coronal, sagittal
+#: at most this much of a shown slice is defect: a wholly missing slice shows nothing of the repair
+MOST_DEFECT = 0.3
 
 
 def plane_slice(array: np.ndarray, plane: str, index: int) -> np.ndarray:
@@ -37,18 +38,6 @@ def plane_slice(array: np.ndarray, plane: str, index: int) -> np.ndarray:
         image = array[:, :, index]  # rows k, columns j (anterior)
     image = image[::-1]  # row 0 at the top of the picture
     return image[:, ::-1] if plane in ("axial", "coronal") else image
-
-
-def busiest_slices(mask: np.ndarray, most: float = 0.3) -> List[int]:
-    """Per plane, the slice holding the most defect voxels while at most ``most`` of it is
-    defect (a wholly missing slice shows nothing of the repair); the middle one when none."""
-    indices = []
-    for axis in range(3):
-        counts = (mask != 0).sum(axis=tuple(a for a in range(3) if a != axis)).astype(np.float64)
-        size = mask.size / mask.shape[axis]
-        counts[counts > most * size] = 0
-        indices.append(int(np.argmax(counts)) if counts.any() else mask.shape[axis] // 2)
-    return indices
 
 
 def compose(image: np.ndarray, window: Tuple[float, float], overlay: Optional[np.ndarray] = None,
@@ -186,8 +175,8 @@ def _render_matplotlib(panels, row_titles, column_titles, path, title):
 def restore_figures(damaged, restored, mask, probability, out: Path, title: str = "") -> List[Path]:
     """The before/after slice views and the Sample Data thumbnail, from volumes (k, j, i)."""
     out.mkdir(parents=True, exist_ok=True)
-    window = _window(damaged)
-    indices = busiest_slices(mask)
+    window = display_window(damaged)
+    indices = busiest_slices(mask, MOST_DEFECT)
     before, overlaid, after, foreground = [], [], [], []
     for plane, index in zip(PLANES, indices):
         before.append(compose(plane_slice(damaged, plane, index), window))

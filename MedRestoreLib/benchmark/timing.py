@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Dict
 
-from .common import peak_memory_kb
+from .common import child_json, peak_memory_kb
 
 
 def measure(volume_path: Path, method: str, device: str) -> Dict[str, float]:
     """Run the child; returns its seconds and peak memory in GB."""
-    completed = subprocess.run([sys.executable, "-m", "MedRestoreLib.benchmark.timing", str(volume_path),
-                                "--method", method, "--device", device],
-                               capture_output=True, text=True, check=True)
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return child_json("MedRestoreLib.benchmark.timing", str(volume_path), "--method", method, "--device", device)
 
 
 def main(argv=None) -> None:

@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..intensity import nonzero_window
+from .baselines import MAD_TO_SIGMA
+
 NOISE_FLOOR = 0.02
 FEATURE_NAMES = ("intensity", "d_in", "d_k", "d_3d", "dpd", "local_energy", "column_decorrelation",
                  "row_decorrelation", "slice_departure", "slab_ratio", "context")
@@ -34,11 +37,11 @@ def normalise(array: np.ndarray) -> np.ndarray:
     exceed 1). Unlike the evaluation protocol's normalisation it never fails: an empty or
     constant volume is scaled by its largest magnitude (or 1)."""
     values = np.asarray(array, dtype=np.float32)
-    support = values[values != 0]
-    if support.size == 0:
+    window = nonzero_window(values)  # of the float32 values, as the features were trained on
+    if window is None:
         return np.zeros_like(values)
-    low, high = np.percentile(support, [0.5, 99.5])
-    scale = float(high - low) if high > low else float(np.abs(support).max() or 1.0)
+    low, high = window
+    scale = float(high - low) if high > low else float(np.abs(values).max() or 1.0)
     return np.clip((values - low) / scale, -1.0, 2.0)
 
 
@@ -141,7 +144,7 @@ def compute_features(array: np.ndarray, device: str = "cpu"):
     raw_in = x - _median_filter(x, size3d=False)
     foreground = x > 0.1
     support = raw_in[foreground] if bool(foreground.any()) else raw_in.flatten()
-    sigma = max(float(1.4826 * support.abs().median()), NOISE_FLOOR)
+    sigma = max(float(MAD_TO_SIGMA * support.abs().median()), NOISE_FLOOR)
     del foreground, support
     d_in = raw_in / sigma
     del raw_in

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
 from ..errors import InputError
+from ..models.catalog import current_folder
 from ..models.folder import load_verified_weights, read_model_folder
 from .dpd import FEATURE_NAMES
 from .lstm import build_localizer
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
-DEFAULT_MODEL = MODELS / "defect-lstm-v1.1.0"
+MODEL_ID = "defect-lstm"  # its current version comes from models/index.json
 SLAB = 8  # slices (or rows) per inference slab
 
 
@@ -40,14 +41,15 @@ class Localizer:
     folder: Path
 
 
-def load_localizer(folder: Path = DEFAULT_MODEL, device: str = "cpu") -> Localizer:
-    """Load and verify a localizer folder (:mod:`MedRestoreLib.models.folder`).
+def load_localizer(folder: Optional[Path] = None, device: str = "cpu") -> Localizer:
+    """Load and verify a localizer folder (:mod:`MedRestoreLib.models.folder`); by default the
+    current ``defect-lstm`` of ``models/index.json``.
 
     Raises:
         InputError: files missing, SHA-256 mismatch (truncated or tampered weights), features
             other than this version computes, or weights that do not fit the configured network.
     """
-    folder = Path(folder)
+    folder = Path(folder) if folder is not None else current_folder(MODEL_ID)
     config, metadata = read_model_folder(folder)
     if config.get("features") != list(FEATURE_NAMES):
         raise InputError(f"{folder}: trained on other features than this version computes")

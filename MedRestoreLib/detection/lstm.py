@@ -50,7 +50,7 @@ def build_localizer(in_channels: int, hidden: int = 16, lstm_hidden: int = 8):
             embedded = self.embed(features)
             gate_logit = self.gate_head(embedded)
             candidates = (torch.sigmoid(gate_logit) > gate).detach()
-            scanned = [_scan(lstm, embedded, candidates, axis) for lstm, axis in zip(self.scans, AXES)]
+            scanned = [scan_along(lstm, embedded, candidates, axis) for lstm, axis in zip(self.scans, AXES)]
             mixed = self.mix(torch.cat([embedded] + scanned, dim=1))
             return {"logit": self.head(mixed), "next_logit": self.next_head(mixed),
                     "gate_logit": gate_logit}
@@ -58,7 +58,7 @@ def build_localizer(in_channels: int, hidden: int = 16, lstm_hidden: int = 8):
     return DefectLocalizer()
 
 
-def _scan(lstm, embedded, candidates, axis: int):
+def scan_along(lstm, embedded, candidates, axis: int):
     """Run ``lstm`` along ``axis`` over the sequences holding a candidate; zeros elsewhere."""
     channels = embedded.shape[1]
     order = [0] + [a for a in (2, 3, 4) if a != axis] + [axis, 1]

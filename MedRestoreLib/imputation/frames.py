@@ -16,14 +16,14 @@ import numpy as np
 from ..errors import InputError
 from ..progress import Steps
 from ..volume import Volume, cast_to_dtype
+from .missing import present_levels
 from .time_series import SequenceModel, impute_series
 
 
 def blank_frames(frames: Sequence[Volume]) -> List[int]:
+    """Frames that are blank (every frame counts, the first and last too)."""
     levels = np.array([np.abs(f.array.astype(np.float32)).mean() for f in frames])
-    if not np.any(levels > 0):
-        return list(range(len(frames)))
-    return [n for n, level in enumerate(levels) if level < 0.02 * np.median(levels[levels > 0])]
+    return [int(n) for n in np.flatnonzero(~present_levels(levels))]
 
 
 def impute_frames(frames: Sequence[Volume], model, missing: Union[str, Sequence[int]] = "auto",

@@ -13,10 +13,22 @@ from typing import List
 
 import numpy as np
 
+#: A slice or frame whose mean |value| is at most this fraction of the median level is blank.
+BLANK_FRACTION = 0.02
+
+
+def present_levels(levels: np.ndarray) -> np.ndarray:
+    """Where a level profile (mean |value| per slice or frame) is above blank; all False when
+    no level is positive."""
+    levels = np.asarray(levels)
+    if not np.any(levels > 0):
+        return np.zeros(len(levels), bool)
+    return levels > BLANK_FRACTION * np.median(levels[levels > 0])
+
 
 def blank_indices(levels: np.ndarray) -> List[int]:
-    """Interior entries of a per-slice level profile that are near zero."""
-    present = levels > 0.02 * np.median(levels[levels > 0]) if np.any(levels > 0) else np.zeros(len(levels), bool)
+    """Interior entries of a per-slice level profile that are blank (the ends are air, not gaps)."""
+    present = present_levels(levels)
     if not present.any():
         return list(range(len(levels)))
     first, last = np.flatnonzero(present)[[0, -1]]

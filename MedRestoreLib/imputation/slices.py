@@ -18,7 +18,7 @@ from typing import List, Optional, Union
 import numpy as np
 
 from ..errors import InputError
-from ..metrics import intensity_window
+from ..intensity import intensity_window
 from ..progress import CancelCallback, ProgressCallback, Steps
 from ..volume import Volume, cast_to_dtype
 from .layout import Acquisition, Layout, factor_layout, gap_layout, thin_volume_geometry
@@ -36,7 +36,7 @@ class SliceModel(str, Enum):
 #: Model outputs below this (normalised) level are read as "at or below p0.5" (see _run_normalised).
 FLAT_LEVEL = 0.05
 
-#: The default: the model with the best measured PSNR on the development volumes (README).
+#: The default: the model with the best measured PSNR on the development volumes (docs/imputation.md).
 DEFAULT_SLICE_MODEL = SliceModel.SRN
 
 

@@ -7,7 +7,7 @@ from typing import List
 
 import numpy as np
 
-from ..metrics import normalise_intensity
+from ..intensity import normalise_intensity
 
 
 def synthetic_image_series(volume: np.ndarray, frames: int, seed: int) -> List[np.ndarray]:

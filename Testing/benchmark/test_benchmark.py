@@ -28,14 +28,14 @@ def test_a_candidate_model_folder_is_scored_beside_the_shipped_gan():
 
     from MedRestoreLib.benchmark.inpainting import inpainting_benchmark
     from MedRestoreLib.data import SAMPLE
-    from MedRestoreLib.inpainting.gan_filler import DEFAULT_MODEL
+    from MedRestoreLib.models.catalog import current_folder
     from MedRestoreLib.progress import Steps
     from MedRestoreLib.volume import Volume, read_volume
 
     sample = read_volume(SAMPLE)
     crop = Volume(np.ascontiguousarray(sample.array[20:60, 24:72, 18:58]), sample.ijk_to_ras)
     result = inpainting_benchmark({"crop": crop}, [0], "cpu", True, Steps(), cases=["blob"],
-                                  methods=["gan", "gan candidate"], candidate=DEFAULT_MODEL)
+                                  methods=["gan", "gan candidate"], candidate=current_folder("inpaint-gan"))
     scores = result["per_case"]["blob"]
     assert set(scores) == {"gan", "gan candidate"}
     assert scores["gan candidate"]["psnr_mask"] == scores["gan"]["psnr_mask"]

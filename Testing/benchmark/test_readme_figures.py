@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from MedRestoreLib.benchmark.readme_figures import (
+    MOST_DEFECT,
     busiest_slices,
     compose,
     plane_slice,
@@ -46,8 +47,8 @@ def test_slices_are_chosen_where_defects_are_but_not_wholly_missing():
     mask = np.zeros((10, 20, 30), np.uint8)
     mask[7] = 1  # a whole missing slice: shows nothing of the repair
     mask[3, 5:9, 10:14] = 1
-    assert busiest_slices(mask)[0] == 3
-    assert busiest_slices(np.zeros((4, 6, 8), np.uint8)) == [2, 3, 4]
+    assert busiest_slices(mask, MOST_DEFECT)[0] == 3
+    assert busiest_slices(np.zeros((4, 6, 8), np.uint8), MOST_DEFECT) == (2, 3, 4)
 
 
 def test_views_are_oriented_as_slicer_shows_them():

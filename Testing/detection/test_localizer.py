@@ -7,9 +7,12 @@ import pytest
 import torch
 
 from MedRestoreLib.detection.dpd import FEATURE_NAMES
-from MedRestoreLib.detection.localizer import DEFAULT_MODEL, SLAB, load_localizer, predict_probability
+from MedRestoreLib.detection.localizer import MODEL_ID, SLAB, load_localizer, predict_probability
 from MedRestoreLib.errors import InputError
+from MedRestoreLib.models.catalog import current_folder
 from MedRestoreLib.models.folder import sha256_of
+
+DEFAULT_MODEL = current_folder(MODEL_ID)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from MedRestoreLib.detection.lstm import AXES, _scan, build_localizer, next_defect_targets
+from MedRestoreLib.detection.lstm import AXES, build_localizer, next_defect_targets, scan_along
 
 
 @pytest.mark.parametrize("shape", [(4, 6, 5), (1, 9, 7), (5, 1, 3), (3, 4, 1), (1, 1, 1)])
@@ -50,7 +50,7 @@ def test_scan_runs_only_the_sequences_with_a_candidate(axis):
     candidates = torch.zeros(1, 1, 3, 5, 6, dtype=torch.bool)
     candidates[0, 0, 1, 2, 4] = True
     with torch.no_grad():
-        output = _scan(lstm, embedded, candidates, axis)
+        output = scan_along(lstm, embedded, candidates, axis)
     assert tuple(output.shape) == (1, 6, 3, 5, 6)
     # the one sequence through (1, 2, 4) along the axis is scanned, the others are zeros
     index = [slice(None), slice(None), 1, 2, 4]
@@ -72,4 +72,4 @@ def test_scan_without_candidates_is_zero():
     embedded = torch.randn(2, 4, 2, 3, 4)
     candidates = torch.zeros(2, 1, 2, 3, 4, dtype=torch.bool)
     for axis in AXES:
-        assert not _scan(lstm, embedded, candidates, axis).any()
+        assert not scan_along(lstm, embedded, candidates, axis).any()

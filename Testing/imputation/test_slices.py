@@ -10,6 +10,7 @@ from MedRestoreLib.errors import InputError
 from MedRestoreLib.imputation import weights
 from MedRestoreLib.imputation.layout import Acquisition, acquired_geometry, simulate
 from MedRestoreLib.imputation.slices import SliceImputeOptions, impute_slices, parse_missing
+from MedRestoreLib.models import catalog
 from MedRestoreLib.volume import Volume, read_volume, write_volume
 
 
@@ -78,12 +79,14 @@ def test_single_slice_and_all_missing_exit_2(tmp_path, capsys):
 
 
 def test_tampered_weights_exit_2(tmp_path, monkeypatch, capsys):
-    folder = tmp_path / weights.SHIPPED[("slices", "lstm")]
-    shutil.copytree(weights.shipped_folder("slices", "lstm"), folder)
+    shipped = weights.shipped_folder("slices", "lstm")
+    folder = tmp_path / shipped.name
+    shutil.copytree(shipped, folder)
+    shutil.copy(shipped.parent / "index.json", tmp_path / "index.json")
     data = bytearray((folder / "weights.pt").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (folder / "weights.pt").write_bytes(bytes(data))
-    monkeypatch.setattr(weights, "MODELS", tmp_path)
+    monkeypatch.setattr(catalog, "MODELS_DIR", tmp_path)  # the loader now finds the tampered copy
     write_volume(Volume(np.arange(4 * 8 * 8, dtype=np.int16).reshape(4, 8, 8)), tmp_path / "four.nrrd")
     assert main(["impute-slices", str(tmp_path / "four.nrrd"), str(tmp_path / "o.nrrd"), "--factor", "2",
                  "--model", "lstm", "--quiet"]) == 2

@@ -4,13 +4,13 @@ import pytest
 
 from MedRestoreLib.data import SAMPLE
 from MedRestoreLib.defects import corrupt
-from MedRestoreLib.inpainting.gan_filler import DEFAULT_MODEL, load_gan
+from MedRestoreLib.inpainting.gan_filler import load_gan
 from MedRestoreLib.volume import Volume, read_volume
 
 
 @pytest.fixture(scope="module")
 def model():
-    return load_gan(DEFAULT_MODEL, "cpu")
+    return load_gan(device="cpu")  # the current inpaint-gan of models/index.json
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,13 @@ from MedRestoreLib.data import SAMPLE  # noqa: E402
 from MedRestoreLib.defects import corrupt
 from MedRestoreLib.errors import InputError
 from MedRestoreLib.inpainting import filler_for
-from MedRestoreLib.inpainting.gan_filler import DEFAULT_MODEL, defect_region, gan_fill, load_gan
+from MedRestoreLib.inpainting.gan_filler import MODEL_ID, defect_region, gan_fill, load_gan
 from MedRestoreLib.metrics import psnr
+from MedRestoreLib.models.catalog import current_folder
 from MedRestoreLib.options import FillMethod, FillOptions
 from MedRestoreLib.volume import Volume, read_volume
+
+DEFAULT_MODEL = current_folder(MODEL_ID)
 
 
 def test_shipped_weights_match_their_card(model):

@@ -2,7 +2,7 @@
 import io
 import tarfile
 
-from MedRestoreLib.training.fetch_data import _debian_data_members
+from MedRestoreLib.training.fetch_data import debian_data_members
 
 
 def _ar_member(name: str, data: bytes) -> bytes:
@@ -21,4 +21,4 @@ def test_reads_files_from_the_data_archive_of_a_deb(tmp_path):
     deb.write_bytes(b"!<arch>\n" + _ar_member("debian-binary", b"2.0\n")
                     + _ar_member("control.tar.xz", b"x")
                     + _ar_member("data.tar.xz", payload.getvalue()))
-    assert dict(_debian_data_members(deb)) == {"./usr/share/mricron/templates/ch2.nii.gz": b"template bytes"}
+    assert dict(debian_data_members(deb)) == {"./usr/share/mricron/templates/ch2.nii.gz": b"template bytes"}
