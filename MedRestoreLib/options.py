@@ -95,12 +95,17 @@ class DetectOptions(_JsonOptions):
     Args:
         method: detector (see :class:`DetectorMethod`).
         threshold: the detector's decision threshold; None takes the method's own: the LSTM's
-            probability threshold and DPD_D's distance threshold from the model's card, k = 5
-            for median/MAD (|x − median3×3| > k · 1.4826 · MAD).
+            probability threshold (calibrated on the volume, see ``calibrate``) and DPD_D's
+            distance threshold from the model's card, k = 5 for median/MAD
+            (|x − median3×3| > k · 1.4826 · MAD).
+        calibrate: LSTM only: raise the model's validated threshold where the volume's own
+            score tail asks for it (:mod:`MedRestoreLib.detection.calibration`); False keeps the
+            validated threshold (the ablation). Ignored when ``threshold`` is given.
     """
 
     method: DetectorMethod = DetectorMethod.LSTM
     threshold: Optional[float] = None
+    calibrate: bool = True
 
     def validate(self) -> None:
         self.method = _choice(DetectorMethod, self.method, "detector")

@@ -101,7 +101,13 @@ def test_detect_returns_mask_and_probability():
     assert mask.array[8, 20, 20] == 1
     assert probability.array.dtype == np.float32
     assert 0.0 <= probability.array.min() and probability.array.max() <= 1.0
-    np.testing.assert_array_equal(mask.array, probability.array >= load_localizer().threshold)
+    # The volume calibrates its own threshold, never below the validated one: the mask is the
+    # probability above some threshold t ≥ the validated threshold.
+    validated = load_localizer().threshold
+    flagged = probability.array[mask.array == 1]
+    assert flagged.min() >= validated and (probability.array[mask.array == 0] < flagged.min()).all()
+    mask, probability = detect(clean.with_array(damaged), DetectOptions(calibrate=False))
+    np.testing.assert_array_equal(mask.array, probability.array >= validated)
     mask, probability = detect(clean.with_array(damaged), DetectOptions(method="median-mad"))
     np.testing.assert_array_equal(mask.array, probability.array >= 0.5)
 

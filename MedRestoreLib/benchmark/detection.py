@@ -40,7 +40,7 @@ def _masks(array: np.ndarray, localizer, device: str) -> Dict[str, np.ndarray]:
              for method in ("median-mad", "dpd", "lstm")}
     with torch.no_grad():
         model = localizer.model
-        gate = torch.sigmoid(model.gate_head(model.embed(features[None])))[0, 0]
+        gate = torch.sigmoid(model.gate_head(model.embed(localizer.select(features)[None])))[0, 0]
     masks["dpd+mlp"] = gate.cpu().numpy() >= 0.5
     return masks
 

@@ -14,7 +14,9 @@ noise level:
 volume edge an outlier. The minimum keeps anatomy quiet: an edge is predicted well by at least
 one neighbourhood (in-slice across the edge, or the adjacent slices along it), a dead pixel by
 none. The intensity channel given to the network is x centred per column (over j), as the
-shipped weights were trained. Column covariance (``MedRestoreLib.covariance``) supplies the structure: a column (or row)
+shipped weights were trained. ``void`` is 1 on signal voids (:mod:`.void_map`), which the
+distances cannot see (a run at the void level looks like background to them).
+Column covariance (``MedRestoreLib.covariance``) supplies the structure: a column (or row)
 whose correlation with its neighbours collapses is where a line dropout lies, and slices that
 depart from both neighbours are missing. All features are computed in torch (CPU or CUDA) in
 chunks of slices to bound memory.
@@ -28,7 +30,7 @@ from .baselines import MAD_TO_SIGMA
 
 NOISE_FLOOR = 0.02
 FEATURE_NAMES = ("intensity", "d_in", "d_k", "d_3d", "dpd", "local_energy", "column_decorrelation",
-                 "row_decorrelation", "slice_departure", "slab_ratio", "context")
+                 "row_decorrelation", "slice_departure", "slab_ratio", "context", "void")
 CHUNK = 16  # slices per chunk for the median filters (bounds memory to ~27 floats × chunk)
 
 
@@ -180,6 +182,10 @@ def compute_features(array: np.ndarray, device: str = "cpu"):
     x -= x.mean(dim=1, keepdim=True)
     store(0, x)
     store(7, _neighbour_decorrelation(x, axis_columns=False))
+    del x
+    from .void_map import void_map
+
+    store(11, torch.as_tensor(void_map(np.asarray(array)), dtype=torch.float32, device=device))
     return features, sigma
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -39,6 +39,11 @@ class Localizer:
     dpd_threshold: float  # decision threshold on DPD_D alone (the ablation)
     config: dict
     folder: Path
+    channels: Tuple[int, ...] = ()  # which of dpd.FEATURE_NAMES the model reads (a prefix)
+
+    def select(self, features):
+        """The model's input channels out of the full feature volume (C, k, j, i)."""
+        return features[list(self.channels)] if self.channels else features
 
 
 def load_localizer(folder: Optional[Path] = None, device: str = "cpu") -> Localizer:
@@ -51,12 +56,15 @@ def load_localizer(folder: Optional[Path] = None, device: str = "cpu") -> Locali
     """
     folder = Path(folder) if folder is not None else current_folder(MODEL_ID)
     config, metadata = read_model_folder(folder)
-    if config.get("features") != list(FEATURE_NAMES):
+    names = config.get("features") or []
+    # Features only ever get appended: a model reads the first len(names) channels, in order.
+    if not names or list(FEATURE_NAMES[: len(names)]) != names:
         raise InputError(f"{folder}: trained on other features than this version computes")
-    model = build_localizer(len(FEATURE_NAMES), config["model"]["hidden"], config["model"]["lstm_hidden"])
+    model = build_localizer(len(names), config["model"]["hidden"], config["model"]["lstm_hidden"])
     load_verified_weights(model, folder / "weights.pt", metadata.get("sha256"))
     return Localizer(model.to(device).eval(), float(config["model"]["gate"]),
-                     float(config["threshold"]), float(config["dpd_threshold"]), config, folder)
+                     float(config["threshold"]), float(config["dpd_threshold"]), config, folder,
+                     tuple(FEATURE_NAMES.index(name) for name in names))
 
 
 def _pointwise(conv, values, bias=True):

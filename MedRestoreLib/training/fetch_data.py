@@ -121,7 +121,7 @@ def _fetch_debian(package: str, folder: str, files: Dict[str, str], target: Path
     target.mkdir(parents=True, exist_ok=True)
     if not all((target / name).exists() for name in files):
         print(f"downloading Debian package {package}", file=sys.stderr)
-        for member, data in _debian_data_members(_apt_download(package, scratch)):
+        for member, data in debian_data_members(_apt_download(package, scratch)):
             name = member.lstrip("./")
             if name.startswith(folder) and name[len(folder):] in files:
                 (target / name[len(folder):]).write_bytes(data)

@@ -1,10 +1,10 @@
 """Training data of the GAN filler: damaged crops of Colin27 and of synthetic label-map images.
 
 Only DESIGN.md's training data is read: Colin27 (``ch2``, ``ch2bet``; ``ch2better`` is held
-out for validation) resampled to each configured spacing, and the atlas label maps turned into
-synthetic images — a random intensity per label, random smoothing, texture, a multiplicative
-bias field, noise and a smooth random deformation — so the generator meets contrasts other
-than T1. Masks come from the defect simulator's own shapes (``sample_defects`` +
+out for validation) resampled to each configured spacing, and domain-randomised synthetic images
+of the shared synthesis module (:mod:`.synthesis`: random contrasts, resolutions, noise, bias,
+ghosting, CT and negative ranges), so the generator meets contrasts other than T1. Masks come
+from the defect simulator's own shapes (``sample_defects`` +
 ``apply_defects``), one or two random kinds per crop.
 
 A crop is a cube; a training tile is one of its slices along a random axis with the slices
@@ -17,7 +17,6 @@ from typing import List
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 from ..defects import apply_defects, foreground_mask, sample_defects
 from ..errors import InputError
@@ -25,7 +24,8 @@ from ..inpainting.smooth_fill import smooth_fill
 from ..inpainting.training_tiles import DamagedCrop
 from ..intensity import intensity_window
 from ..volume import read_volume
-from .train_detector import resample
+from .colin import resample
+from .synthesis import synthetic_crop
 
 
 def normalised(array: np.ndarray) -> np.ndarray:
@@ -36,40 +36,6 @@ def normalised(array: np.ndarray) -> np.ndarray:
 
 def load_t1(cache: Path, names: List[str], spacings: List[float]) -> List[np.ndarray]:
     return [normalised(resample(read_volume(cache / name), spacing)) for name in names for spacing in spacings]
-
-
-def load_labels(cache: Path, names: List[str]) -> List[np.ndarray]:
-    """Label maps at their own grid and subsampled by 2 (a coarser anatomy scale)."""
-    maps = []
-    for name in names:
-        labels = np.asarray(read_volume(cache / name).array).astype(np.int32)
-        maps += [labels, labels[::2, ::2, ::2].copy()]
-    return maps
-
-
-def _smooth_field(shape, rng, coarse: int = 4) -> np.ndarray:
-    """A smooth random field in about [-1, 1]: coarse noise upsampled by cubic splines."""
-    grid = rng.normal(0.0, 1.0, (coarse,) * 3)
-    return ndimage.zoom(grid, [n / coarse for n in shape], order=3, mode="nearest")[
-        : shape[0], : shape[1], : shape[2]]
-
-
-def synthetic_crop(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A synthetic image crop of ``size``³ from a label map (see the module docstring)."""
-    start = [int(rng.integers(0, max(n - size, 0) + 1)) for n in labels.shape]
-    crop = labels[tuple(slice(a, a + size) for a in start)]
-    crop = np.pad(crop, [(0, size - n) for n in crop.shape])
-    displacement = [3.0 * _smooth_field(crop.shape, rng) for _ in range(3)]
-    coordinates = np.indices(crop.shape).astype(np.float32) + np.stack(displacement)
-    crop = ndimage.map_coordinates(crop, coordinates, order=0, mode="nearest")
-    lookup = rng.uniform(0.05, 1.0, int(crop.max()) + 1)
-    lookup[0] = rng.uniform(0.0, 0.3)
-    image = ndimage.gaussian_filter(lookup[crop], rng.uniform(0.3, 1.2))
-    texture = ndimage.gaussian_filter(rng.normal(0, 1, crop.shape), rng.uniform(0.7, 2.0))
-    image = image + rng.uniform(0.0, 0.08) * texture / max(float(texture.std()), 1e-6)
-    image = image * np.exp(rng.uniform(0.0, 0.3) * _smooth_field(crop.shape, rng))
-    image = image + rng.normal(0.0, rng.uniform(0.0, 0.03), crop.shape)
-    return image.astype(np.float32)
 
 
 def t1_crop(volume: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:

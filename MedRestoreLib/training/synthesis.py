@@ -253,9 +253,11 @@ def render(labels: np.ndarray, recipe: Recipe,
     image = _contrast(labels, brain, recipe, skull, scalp, rng)
     background = -1000.0 if recipe.contrast == "ct" else 0.0
     image = _acquire(image, recipe, grid, background, rng, size)
-    if recipe.masked:  # skull-stripped: the brain only, the rest exactly the background
+    if recipe.masked:  # skull-stripped: the brain and a rim of CSF, the rest exactly the background
         spacing = np.asarray(recipe.spacing_mm, float) / grid
-        inside = ndimage.zoom(brain.astype(np.float32), 1.0 / spacing, order=1, mode="nearest")
+        rim = max(1, int(round(rng.uniform(1.0, 3.0) / grid)))
+        grown = ndimage.binary_dilation(brain, iterations=rim)
+        inside = ndimage.zoom(grown.astype(np.float32), 1.0 / spacing, order=1, mode="nearest")
         if size is not None:
             inside = inside[: size[0], : size[1], : size[2]]
             inside = np.pad(inside, [(0, max(a - n, 0)) for a, n in zip(size, inside.shape)], mode="edge")
@@ -273,7 +275,7 @@ def synthetic_crop(labels: np.ndarray, size: int, rng: np.random.Generator,
     """A ``size``³ crop (float32, normalised to the protocol's window) of a random synthetic
     image — what the GAN trainer mixes with Colin27 crops. Drawn at ≤ 2.5 mm so a crop holds
     anatomy, and always 3-D."""
-    from ..metrics import intensity_window
+    from ..intensity import intensity_window
 
     recipe = replace(draw_recipe(rng, ranges), slices=0)
     recipe.spacing_mm = tuple(min(s, 2.5) for s in recipe.spacing_mm)

@@ -37,9 +37,10 @@ from ..models.folder import sha256_of
 from .checkpoint import report, trainer_parser
 from .distributed import start
 from .fetch_data import fetch
-from .inpainting_data import damaged_crop, load_labels, load_t1
+from .inpainting_data import damaged_crop, load_t1
 from .loop import LoopSettings, TrainingLoop, optimise
 from .run_folder import write_run_folder
+from .synthesis import load_label_maps
 
 
 def batch_of_tiles(volumes, labels, config, rng):
@@ -126,7 +127,7 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool, device: str,
         fetch(cache)
     distributed.barrier()
     volumes = load_t1(cache, data["training"], data["spacings_mm"])
-    labels = load_labels(cache, data["label_maps"])
+    labels = load_label_maps(cache, data["label_maps"])
     trainer = Trainer(config, distributed)
     loop = TrainingLoop(out, trainer.parts(), LoopSettings.from_config(settings), distributed, "inpainting")
 

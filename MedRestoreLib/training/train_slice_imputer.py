@@ -30,11 +30,11 @@ from ..imputation.slice_net import build, neighbour_indices
 from ..intensity import intensity_window
 from ..volume import read_volume
 from .checkpoint import report, trainer_parser
+from .colin import resample
 from .distributed import start
 from .fetch_data import fetch
 from .loop import LoopSettings, TrainingLoop, optimise
 from .run_folder import write_run_folder
-from .train_detector import resample
 
 
 def normalised(array: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ def textured(shape=(8, 32, 32), seed=0):
 def test_features_have_the_documented_shape_order_and_dtype():
     array = textured((5, 12, 9))
     features, sigma = compute_features(array)
-    assert tuple(features.shape) == (len(FEATURE_NAMES), 5, 12, 9) == (11, 5, 12, 9)
+    assert tuple(features.shape) == (len(FEATURE_NAMES), 5, 12, 9) == (12, 5, 12, 9)
     assert features.dtype.is_floating_point and str(features.dtype) == "torch.float32"
     assert sigma >= NOISE_FLOOR
     values = features.numpy()
@@ -106,7 +106,7 @@ def test_blanked_slice_raises_slice_departure():
                                    (1, 2, 1)])
 def test_thin_volumes(shape):
     features, sigma = compute_features(textured(shape))
-    assert tuple(features.shape) == (11,) + shape
+    assert tuple(features.shape) == (len(FEATURE_NAMES),) + shape
     assert np.all(np.isfinite(features.numpy())) and np.isfinite(sigma)
 
 

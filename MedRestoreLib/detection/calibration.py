@@ -1,0 +1,67 @@
+"""Each volume sets its own decision threshold from the tail of its own score distribution.
+
+A fixed threshold cannot hold the false-alarm rate on every kind of scan: on a contrast, a
+resolution or a noise level the model never met, healthy tissue can score higher than it did in
+validation. The scores of one volume are mostly healthy voxels, and their tail tells how many
+healthy voxels a threshold would flag:
+
+1. take the scores (log-odds) of the voxels below the model's validated threshold — healthy
+   tissue, with at most the faintest of the real defects;
+2. fit an exponential tail to them between their 99th and 99.9th percentiles (the tail of
+   classifier log-odds is close to exponential);
+3. extrapolate: the threshold above which the fitted tail expects at most ``target_rate`` of the
+   volume's voxels.
+
+The threshold used is the larger of that and the validated one, so calibration only ever makes
+the detector more careful: on a volume like the validation data the tail is steep and nothing
+changes; on a volume where healthy tissue runs hot the threshold rises with it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+TARGET_RATE = 1e-4  # at most 0.01 % of a volume's healthy voxels flagged (issue target)
+LOW, HIGH = 0.99, 0.999  # quantiles of the healthy scores between which the tail is fitted
+MIN_VOXELS = 2000  # below this many scores the tail cannot be fitted; the validated threshold holds
+
+
+@dataclass
+class Calibration:
+    """The threshold a volume chose and why (reported with the restore)."""
+
+    threshold: float  # on the probability
+    validated: float  # the model's own threshold
+    tail_threshold: float  # what the fitted tail alone asks for (NaN when not fitted)
+
+
+def _logit(p):
+    p = np.clip(np.asarray(p, np.float64), 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
+
+
+def calibrate_threshold(probability: np.ndarray, validated: float, exclude: np.ndarray = None,
+                        target_rate: float = TARGET_RATE) -> Calibration:
+    """The decision threshold for one volume's defect probabilities (see the module docstring).
+
+    Args:
+        probability: per-voxel defect probability, any shape.
+        validated: the model's validated threshold (a probability).
+        exclude: voxels decided otherwise (e.g. signal voids), left out of the tail.
+        target_rate: the share of the volume's voxels the healthy tail may put above the threshold.
+    """
+    scores = probability if exclude is None else probability[~exclude]
+    below = scores[scores < validated]
+    if below.size < MIN_VOXELS:
+        return Calibration(float(validated), float(validated), float("nan"))
+    low, high = np.quantile(below, [LOW, HIGH])
+    s_low, s_high = _logit(low), _logit(high)
+    if not s_high > s_low:
+        return Calibration(float(validated), float(validated), float("nan"))
+    rate = np.log(10.0) / (s_high - s_low)  # survival falls tenfold from LOW to HIGH
+    expected_above_high = (1.0 - HIGH) * below.size
+    allowed = target_rate * probability.size
+    tail = s_high + np.log(max(expected_above_high / allowed, 1e-12)) / rate
+    tail_probability = float(1.0 / (1.0 + np.exp(-tail)))
+    return Calibration(max(float(validated), tail_probability), float(validated), tail_probability)
