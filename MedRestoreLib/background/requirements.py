@@ -6,8 +6,9 @@ Slicer 5.12+ does the check itself in ``slicer.packaging.pip_ensure``; older Sli
 the same list in its confirmation either way). torch is not here: it comes from the PyTorch
 extension, which picks a build that fits the GPU and driver.
 
-Requirements are read with ``packaging`` (shipped by every supported Slicer, and by pip), so
-environment markers such as ``; python_version < "3.10"`` count as pip counts them.
+Requirements are read with ``packaging`` (Slicer ships it; otherwise the copy inside pip, which
+every Python that can install anything has), so environment markers such as
+``; python_version < "3.10"`` count as pip counts them.
 
 Example:
     >>> missing_requirements("MedRestore/Resources/requirements.txt")
@@ -42,8 +43,10 @@ def parse(requirement: str):
     Raises:
         ValueError: the line is not a requirement.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
-
+    try:
+        from packaging.requirements import InvalidRequirement, Requirement
+    except ImportError:
+        from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
     try:
         return Requirement(requirement)
     except InvalidRequirement as error:
