@@ -40,16 +40,20 @@ def _ensureLibImportable():
 
 _ensureLibImportable()
 
-from MedRestoreLib.background.run import SEQUENCE_MODELS as _SEQUENCE_MODELS  # noqa: E402
-from MedRestoreLib.background.run import SLICE_MODELS as _SLICE_MODELS  # noqa: E402
-from MedRestoreLib.options import DetectorMethod, Device, FillMethod  # noqa: E402
+from MedRestoreLib.background import run as _run  # noqa: E402
+from MedRestoreLib.options import DetectOptions, DetectorMethod, Device, FillMethod, FillOptions  # noqa: E402
 
-# The panel's choices come from the engine, so a new fill method (e.g. "gan") appears by itself.
+# The panel's choices and defaults come from the engine, so a new method (e.g. "gan") appears
+# by itself and a new default (e.g. the slice model becoming "auto") reaches the panel too.
 FILL_METHODS = [method.value for method in FillMethod]
 DETECTORS = [method.value for method in DetectorMethod]
 DEVICES = [device.value for device in Device]
-SLICE_MODELS = list(_SLICE_MODELS)
-SEQUENCE_MODELS = list(_SEQUENCE_MODELS)
+SLICE_MODELS = list(_run.SLICE_MODELS)
+SEQUENCE_MODELS = list(_run.SEQUENCE_MODELS)
+DEFAULT_FILL_METHOD = FillOptions().method.value
+DEFAULT_DETECTOR = DetectOptions().method.value
+DEFAULT_SLICE_MODEL = _run.SLICE_MODEL_DEFAULT
+DEFAULT_SEQUENCE_MODEL = _run.SEQUENCE_MODEL_DEFAULT
 
 HELP_TEXT = """
 Finds and repairs damaged voxels of a volume (dead or hot pixels, dropped lines, attenuated or
@@ -104,16 +108,16 @@ class MedRestoreParameterNode:
     inputVolume: vtkMRMLScalarVolumeNode
     knownMask: vtkMRMLSegmentationNode
     outputVolume: vtkMRMLScalarVolumeNode
-    fillMethod: Annotated[str, Choice(FILL_METHODS)] = "gan"  # FillOptions' default
-    detector: Annotated[str, Choice(DETECTORS)] = "lstm"
+    fillMethod: Annotated[str, Choice(FILL_METHODS)] = DEFAULT_FILL_METHOD
+    detector: Annotated[str, Choice(DETECTORS)] = DEFAULT_DETECTOR
     device: Annotated[str, Choice(DEVICES)] = "auto"
     imputeSlicesInput: vtkMRMLScalarVolumeNode
     sliceFactor: Annotated[int, WithinRange(2, 16)] = 2
     sliceMissing: str = ""
-    sliceModel: Annotated[str, Choice(SLICE_MODELS)] = "lstm"
+    sliceModel: Annotated[str, Choice(SLICE_MODELS)] = DEFAULT_SLICE_MODEL
     imputeSequenceInput: Union[vtkMRMLSequenceNode, vtkMRMLTableNode, None]
     sequenceMissing: str = "auto"
-    sequenceModel: Annotated[str, Choice(SEQUENCE_MODELS)] = "lstm"
+    sequenceModel: Annotated[str, Choice(SEQUENCE_MODELS)] = DEFAULT_SEQUENCE_MODEL
     forecast: Annotated[int, WithinRange(0, 20)] = 0
 
 

@@ -57,8 +57,8 @@ def module_constants(path: Path = MODULE_PATH) -> dict[str, object]:
     from MedRestoreLib.background import run as background_run
 
     namespace = {"FillMethod": options.FillMethod, "DetectorMethod": options.DetectorMethod,
-                 "Device": options.Device, "_SLICE_MODELS": background_run.SLICE_MODELS,
-                 "_SEQUENCE_MODELS": background_run.SEQUENCE_MODELS}
+                 "Device": options.Device, "FillOptions": options.FillOptions,
+                 "DetectOptions": options.DetectOptions, "_run": background_run}
     constants = {}
     for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -71,6 +71,13 @@ def module_constants(path: Path = MODULE_PATH) -> dict[str, object]:
                 except (NameError, TypeError, AttributeError):
                     pass
     return constants
+
+
+def field_default(field: ast.AnnAssign):
+    """The default of a parameter-node field: a literal, or a module constant (read from the engine)."""
+    if isinstance(field.value, ast.Name):
+        return module_constants()[field.value.id]
+    return ast.literal_eval(field.value)
 
 
 def choice_values(field: ast.AnnAssign) -> list | None:
@@ -315,7 +322,7 @@ def test_choice_combo_boxes_are_filled_from_the_choices_only(name):
     choices = choice_values(field)
     assert choices, f"{name} needs Annotated[str, Choice([...])]"
     assert combo_items(ui_parameter_widgets()[name]) == []
-    assert ast.literal_eval(field.value) in choices, f"default of {name} is not one of its choices"
+    assert field_default(field) in choices, f"default of {name} is not one of its choices"
 
 
 def test_choices_come_from_the_engine():
@@ -328,11 +335,25 @@ def test_choices_come_from_the_engine():
         set(choice_values(fields["fillMethod"]))
     from MedRestoreLib.options import FillOptions
 
-    assert ast.literal_eval(fields["fillMethod"].value) == FillOptions().method.value == "gan"  # the engine's default
+    assert field_default(fields["fillMethod"]) == FillOptions().method.value == "gan"  # the engine's default
     assert choice_values(fields["detector"]) == [m.value for m in DetectorMethod]
     assert choice_values(fields["device"]) == [d.value for d in Device] == ["auto", "cpu", "cuda"]
     assert choice_values(fields["sliceModel"]) == list(SLICE_MODELS) == ["lstm", "srn", "linear", "cubic", "gmm"]
     assert choice_values(fields["sequenceModel"]) == list(SEQUENCE_MODELS) == ["lstm", "srn", "linear"]
+
+
+def test_choice_defaults_are_the_engine_s_defaults_read_not_typed():
+    # The panel once opened with slice model "lstm" while the engine's default was "srn".
+    from MedRestoreLib.imputation.slices import DEFAULT_SLICE_MODEL
+    from MedRestoreLib.imputation.time_series import DEFAULT_SEQUENCE_MODEL
+    from MedRestoreLib.options import DetectOptions, FillOptions
+
+    fields = parameter_node_fields()
+    expected = {"fillMethod": FillOptions().method.value, "detector": DetectOptions().method.value,
+                "sliceModel": DEFAULT_SLICE_MODEL.value, "sequenceModel": DEFAULT_SEQUENCE_MODEL.value}
+    for name, value in expected.items():
+        assert isinstance(fields[name].value, ast.Name), f"{name}: a typed default drifts from the engine's"
+        assert field_default(fields[name]) == value, name
 
 
 def test_choices_are_accepted_by_the_engine_options():

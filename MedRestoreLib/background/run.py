@@ -25,14 +25,16 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 from ..errors import ExitStatus, InputError
-from ..imputation.slices import SliceModel
-from ..imputation.time_series import SequenceModel
+from ..imputation.slices import DEFAULT_SLICE_MODEL, SliceModel
+from ..imputation.time_series import DEFAULT_SEQUENCE_MODEL, SequenceModel
 from ..progress_protocol import ProgressEvent, TimeLeftEstimator, parse_progress_line
 
 LIB_ROOT = Path(__file__).resolve().parents[2]  # the folder holding MedRestoreLib/
 # The engine's own choices, so the panel and the CLI cannot disagree.
 SLICE_MODELS = tuple(model.value for model in SliceModel)
 SEQUENCE_MODELS = tuple(model.value for model in SequenceModel)
+SLICE_MODEL_DEFAULT = DEFAULT_SLICE_MODEL.value
+SEQUENCE_MODEL_DEFAULT = DEFAULT_SEQUENCE_MODEL.value
 
 
 def python_executable() -> str:
@@ -76,7 +78,7 @@ def restore_arguments(input_path, output_path, *, mask_path=None, method: Option
 
 
 def impute_slices_arguments(input_path, output_path, *, factor: Optional[int] = None,
-                            missing=None, model: str = "lstm", device: str = "auto") -> List[str]:
+                            missing=None, model: str = SLICE_MODEL_DEFAULT, device: str = "auto") -> List[str]:
     """``impute-slices IN OUT (--factor F | --missing auto|LIST) --model M``.
 
     Raises:
@@ -96,9 +98,14 @@ def impute_slices_arguments(input_path, output_path, *, factor: Optional[int] = 
     return arguments + ["--model", model, "--device", device, "--progress", "json"]
 
 
-def impute_sequence_arguments(input_path, output_path, *, missing="auto", model: str = "lstm",
-                              forecast: int = 0, device: str = "auto") -> List[str]:
-    """``impute-sequence IN OUT [--missing auto|LIST] --model M [--forecast N]``."""
+def impute_sequence_arguments(input_path, output_path, *, missing="auto", model: str = SEQUENCE_MODEL_DEFAULT,
+                              forecast: int = 0, times: Optional[Sequence[float]] = None,
+                              device: str = "auto") -> List[str]:
+    """``impute-sequence IN OUT [--missing auto|LIST] --model M [--forecast N] [--times=T,...]``.
+
+    ``times`` (one per frame) are written with ``repr``, which Python reads back to the same
+    float, so the child imputes at exactly the times the node's index values give.
+    """
     if model not in SEQUENCE_MODELS:
         raise InputError(f"unknown sequence model '{model}' (choose one of: {', '.join(SEQUENCE_MODELS)})")
     if int(forecast) < 0:
@@ -109,6 +116,8 @@ def impute_sequence_arguments(input_path, output_path, *, missing="auto", model:
     arguments += ["--model", model]
     if int(forecast) > 0:
         arguments += ["--forecast", str(int(forecast))]
+    if times is not None:  # one token: a first time below zero must not read as an option
+        arguments.append("--times=" + ",".join(repr(float(t)) for t in times))
     return arguments + ["--device", device, "--progress", "json"]
 
 

@@ -179,12 +179,16 @@ class MedRestoreLogic:
         return impute_slices_node(self.scene or inputVolumeNode.GetScene(), inputVolumeNode, options,
                                   outputNode, progress, cancel)
 
-    def imputeSequence(self, inputNode, model="lstm", missing="auto", forecast=0, outputNode=None,
+    def imputeSequence(self, inputNode, model=None, missing="auto", forecast=0, outputNode=None,
                        progress: Optional[ProgressCallback] = None, cancel: Optional[CancelCallback] = None):
         """Imputed (and forecast) frames of a sequence node as a new sequence node, or the
-        imputed cells of a table node as a new table node (see imputation/tables.py)."""
+        imputed cells of a table node as a new table node (see imputation/tables.py); ``model``
+        is a :class:`~MedRestoreLib.imputation.time_series.SequenceModel` (the engine's default
+        when None)."""
+        from ..imputation.time_series import DEFAULT_SEQUENCE_MODEL
         from .imputation_nodes import impute_sequence_node
 
+        model = DEFAULT_SEQUENCE_MODEL if model is None else model
         scene = self.scene or (inputNode.GetScene() if inputNode is not None else None)
         return impute_sequence_node(scene, inputNode, model, missing, forecast, outputNode, progress, cancel)
 

@@ -8,7 +8,7 @@ the tests. Slicer-facing names (camelCase), as in the logic.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterable, Iterator, List
+from typing import Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 import slicer
@@ -89,6 +89,32 @@ def sequenceVolumeNodes(sequenceNode) -> List:
                              f"{item.GetClassName()}, not a scalar volume")
         items.append(item)
     return items
+
+
+def sequenceIndexTimes(sequenceNode) -> Tuple[Optional[np.ndarray], List[str]]:
+    """The sequence's index values as times (None when one of them is not a number) and as text.
+
+    The console (``MedRestoreLogic.imputeSequence``) and the panel (``node_files.
+    prepare_impute_sequence`` → ``impute-sequence --times``) both take the times from here, so
+    irregular visits give the same frames either way.
+    """
+    labels = [sequenceNode.GetNthIndexValue(n) for n in range(sequenceNode.GetNumberOfDataNodes())]
+    try:
+        return np.array([float(value) for value in labels]), labels
+    except ValueError:
+        return None, labels
+
+
+def imputedIndexValues(sequenceNode, forecast: int) -> List[str]:
+    """Index values of an imputed sequence: the input's, then one per forecast frame at the time
+    the engine forecast it (the median step after the last; "forecast N" when times are text)."""
+    from ..imputation.frames import frame_times
+
+    times, labels = sequenceIndexTimes(sequenceNode)
+    if times is None:
+        return labels + [f"forecast {n + 1}" for n in range(forecast)]
+    _, _, allTimes = frame_times(len(times), times, forecast)
+    return labels + [f"{value:g}" for value in allTimes[len(times):]]
 
 
 def copyDisplay(node, like) -> List:
