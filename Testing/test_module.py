@@ -270,10 +270,30 @@ def test_ui_has_the_controls_the_panel_code_uses():
 
 
 def test_apply_turns_into_cancel_and_there_is_no_separate_cancel_button():
+    # The text and enabled states come from PanelState (Testing/background/test_panel_state.py).
     names = {w.get("name") for w in ET.parse(UI_PATH).iter("widget")}
     assert "cancelButton" not in names
     source = MODULE_PATH.read_text()
-    assert '"Cancel" if running else "Apply"' in source and "self.runPanel.cancel()" in source
+    assert "self.ui.applyButton.text = state.apply_text" in source and "self.runPanel.cancel()" in source
+    assert "self.ui.applyButton.enabled = state.apply_enabled" in source
+
+
+def test_the_panel_never_imports_torch_or_asks_it_about_devices():
+    # A CUDA context in Slicer's process would hold GPU memory for the whole session.
+    for path in [MODULE_PATH] + sorted(GUI_DIR.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert "torch" not in imported, path.name
+        assert not any(name.endswith("device_description") for name in imported
+                       if "summary_from_json" not in path.read_text()), path.name
+        assert "describe_devices(" not in path.read_text(), path.name
+
+
+def test_the_panel_connects_its_parameter_node_through_one_binding():
+    source = MODULE_PATH.read_text()
+    assert "ParameterBinding(MedRestoreParameterNode, self.ui)" in source
+    assert "connectGui(" not in source and "disconnectGui(" not in source
 
 
 def test_the_panel_runs_the_cli_in_a_child_process_not_in_slicer():

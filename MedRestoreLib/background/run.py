@@ -37,6 +37,35 @@ SLICE_MODEL_DEFAULT = DEFAULT_SLICE_MODEL.value
 SEQUENCE_MODEL_DEFAULT = DEFAULT_SEQUENCE_MODEL.value
 
 
+# What runs without torch: the classical detector and fills, and the non-network imputers
+# (checked in a Python without torch by `make check-slicer-versions`).
+_CLASSICAL_DETECTORS = ("median-mad",)
+_NETWORK_FILLS = ("gan",)
+_CLASSICAL_MODELS = ("linear", "cubic", "gmm")
+
+
+def needs_torch(command: str, *, detector: Optional[str] = None, method: Optional[str] = None,
+                has_mask: bool = False, model: Optional[str] = None) -> bool:
+    """Whether a run needs torch, so the panel asks the PyTorch extension for it only then.
+
+    ``command`` is "restore" (``detector`` unused with a known mask), "impute-slices" or
+    "impute-sequence" (``model``); defaults are the engine's.
+    """
+    if command == "restore":
+        from ..options import DetectOptions, FillOptions
+
+        method = method or FillOptions().method.value
+        detector = detector or DetectOptions().method.value
+        return method in _NETWORK_FILLS or not (has_mask or detector in _CLASSICAL_DETECTORS)
+    default = SLICE_MODEL_DEFAULT if command == "impute-slices" else SEQUENCE_MODEL_DEFAULT
+    return (model or default) not in _CLASSICAL_MODELS
+
+
+def devices_command() -> List[str]:
+    """The child that tells the panel about GPUs (so torch never loads in Slicer's process)."""
+    return [python_executable(), "-m", "MedRestoreLib.background.device_description", "--json"]
+
+
 def python_executable() -> str:
     """The interpreter for the child: PythonSlicer inside Slicer (``sys.executable`` there is the
     application itself, which would open a second Slicer), the running Python elsewhere."""
@@ -166,6 +195,14 @@ class RunMonitor:
         self.finished: Optional[ProgressEvent] = None
         self.estimator = TimeLeftEstimator()
         self.notices: List[str] = []
+        self.start_error = ""
+
+    def failed_to_start(self, program: str, reason: str = "") -> None:
+        """The child never ran (no interpreter there, not executable, ...): say that, not that it
+        "stopped before it finished"."""
+        detail = f": {reason}" if reason else ""
+        self.start_error = f"could not start the worker process {program}{detail}"
+        self.log.append(self.start_error)
 
     def feed(self, line: str) -> Optional[ProgressEvent]:
         """Take one line of the child's output; returns its event, or None for log text."""
@@ -193,6 +230,8 @@ class RunMonitor:
         """One line that says why the run failed (the CLI's own line when it wrote one)."""
         if status == 0:
             return ""
+        if self.start_error:
+            return self.start_error
         if self.finished is not None and self.finished.message:
             return self.finished.message
         errors = [line for line in self.log if ": error:" in line or line.startswith("medrestore")]

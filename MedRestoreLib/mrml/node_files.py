@@ -152,7 +152,7 @@ def prepare_restore(logic, inputNode, knownMaskNode=None, outputNode=None, *, me
             read_volume(finished.path("defects.nrrd"), VolumeKind.LABEL),
             read_volume(probability) if probability.exists() else None,
             RestoreReport(**report))
-        return logic.addRestoreOutputs(inputNode, result, outputNode)
+        return logic.addRestoreOutputs(inputNode, result, outputNode, knownMaskNode)
 
     run.collect = collect
     return run

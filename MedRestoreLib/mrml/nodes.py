@@ -143,6 +143,22 @@ def removeNodes(scene, nodes: Iterable) -> None:
                 scene.RemoveNode(item)
 
 
+def referencedNodes(node, roles: Iterable[str]) -> List:
+    """The nodes ``node`` references under ``roles`` (none for a role it leaves empty)."""
+    if node is None:
+        return []
+    found = [node.GetNodeReference(role) for role in roles]
+    return [item for item in found if item is not None]
+
+
+def removeReplacedNodes(scene, previous: Iterable, keep: Iterable) -> None:
+    """After a re-run into the same output node: remove the results it referenced before (the
+    old defects, probability map, report) so they are not left orphaned in the scene, except any
+    node in ``keep`` (the input, a mask the user chose, the new results)."""
+    kept = {id(node) for node in keep if node is not None}
+    removeNodes(scene, [node for node in previous if id(node) not in kept and node.GetScene() is scene])
+
+
 @contextlib.contextmanager
 def removedOnError(scene) -> Iterator[List]:
     """``with removedOnError(scene) as added:`` — nodes appended to ``added`` inside the block

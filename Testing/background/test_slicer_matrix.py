@@ -72,21 +72,35 @@ def test_the_panel_s_install_keeps_slicer_s_packages_and_the_engine_runs(version
     assert all(after[name] == version for name, version in before.items())  # nothing moved
     run([python, "-m", "pip", "check"])
 
-    # The engine on that Python: a classical restore of the damaged sample, no torch.
+    # The engine on that Python, without torch: every run the panel starts without asking the
+    # PyTorch extension (needs_torch False), with the panel's --device auto.
+    from MedRestoreLib.background.run import needs_torch
     from MedRestoreLib.sample_data import damaged_sample_files
-    from MedRestoreLib.volume import read_volume
+    from MedRestoreLib.volume import read_series, read_volume, write_series
 
-    damaged_path, truth_path = damaged_sample_files(tmp_path / "sample")
-    restored = tmp_path / "restored.nrrd"
-    run([python, "-m", "MedRestoreLib", "restore", damaged_path, restored, "--mask", truth_path,
-         "--method", "biharmonic3d", "--device", "cpu", "--progress", "none"], env=environment)
-    blind = tmp_path / "blind.nrrd"
-    run([python, "-m", "MedRestoreLib", "restore", damaged_path, blind, "--detector", "median-mad",
-         "--method", "neighbour-median", "--device", "cpu", "--progress", "none"], env=environment)
     assert "torch" not in after
+    damaged_path, truth_path = damaged_sample_files(tmp_path / "sample")
+    restored, blind = tmp_path / "restored.nrrd", tmp_path / "blind.nrrd"
+    common = ["--device", "auto", "--progress", "none"]
+    assert not needs_torch("restore", method="biharmonic3d", has_mask=True)
+    run([python, "-m", "MedRestoreLib", "restore", damaged_path, restored, "--mask", truth_path,
+         "--method", "biharmonic3d", *common], env=environment)
+    assert not needs_torch("restore", detector="median-mad", method="neighbour-median")
+    run([python, "-m", "MedRestoreLib", "restore", damaged_path, blind, "--detector", "median-mad",
+         "--method", "neighbour-median", *common], env=environment)
     damaged, truth = read_volume(damaged_path), read_volume(truth_path)
     output = read_volume(restored)
     outside = truth.array == 0
     np.testing.assert_array_equal(output.array[outside], damaged.array[outside])
     assert not np.array_equal(output.array[~outside], damaged.array[~outside])
     assert read_volume(blind).shape == damaged.shape
+    for model in ("linear", "cubic", "gmm"):
+        assert not needs_torch("impute-slices", model=model)
+        run([python, "-m", "MedRestoreLib", "impute-slices", damaged_path, tmp_path / f"thin-{model}.nrrd",
+             "--factor", "2", "--model", model, *common], env=environment)
+        assert read_volume(tmp_path / f"thin-{model}.nrrd").shape[0] == 2 * damaged.shape[0]
+    assert not needs_torch("impute-sequence", model="linear")
+    write_series([damaged, damaged.with_array(damaged.array * 0), damaged], tmp_path / "series.nrrd")
+    run([python, "-m", "MedRestoreLib", "impute-sequence", tmp_path / "series.nrrd", tmp_path / "filled.nrrd",
+         "--model", "linear", "--times=0,2.5,5", *common], env=environment)
+    assert len(read_series(tmp_path / "filled.nrrd")) == 3
