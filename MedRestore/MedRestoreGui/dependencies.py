@@ -5,7 +5,10 @@
   so Slicer's numpy and scipy (and what VTK, SimpleITK and other extensions were built against)
   stay as they are. Slicer 5.12+: ``slicer.packaging.pip_ensure(requirements, constraints=...)``
   (it checks, asks, installs and offers a restart); older Slicer: our own check, a confirmation,
-  then ``slicer.util.pip_install(["--prefer-binary", "-c", constraints, *missing])``.
+  then ``pip install --prefer-binary -c constraints ...`` run the way ``slicer.util.pip_install``
+  runs it (``launchConsoleProcess`` of PythonSlicer, then ``logProcessOutput``). Not through
+  ``pip_install`` itself: before Slicer 5.8 or so it splits a string on spaces and takes no list,
+  so a constraints path with a space (a Windows user name) would break the command.
 - torch: through the PyTorch extension (``PyTorchUtils.PyTorchUtilsLogic().installTorch``), which
   chooses a build that fits the GPU and driver, as TotalSegmentator and MONAIAuto3DSeg do.
 
@@ -19,6 +22,7 @@ import importlib
 import inspect
 import logging
 import os
+import subprocess
 import tempfile
 
 import slicer
@@ -46,6 +50,16 @@ def _pipEnsureWithConstraints():
         return None
 
 
+def _pipInstall(arguments):
+    """``python -m pip install ARGUMENTS`` in PythonSlicer, its output in the Python console (as
+    ``slicer.util.pip_install`` does), each argument passed as it is."""
+    from MedRestoreLib.background.run import python_executable
+
+    process = slicer.util.launchConsoleProcess([python_executable(), "-m", "pip", "install", *arguments],
+                                               useStartupEnvironment=False)
+    slicer.util.logProcessOutput(process)  # raises CalledProcessError when pip fails
+
+
 def _ensurePythonPackages(requirementsPath):
     plan = plan_install(requirementsPath)
     if plan.blocked:
@@ -70,8 +84,10 @@ def _ensurePythonPackages(requirementsPath):
                     f"now (once):\n\n{chr(10).join(plan.missing)}\n\nPackages Slicer already has "
                     "(numpy, scipy, ...) are kept as they are.", "MedRestore: install packages"):
                 raise DependencyError(f"MedRestore needs {', '.join(plan.missing)}; installation was declined")
-            # A list: each item is one argument, so a constraints path with spaces survives.
-            slicer.util.pip_install(plan.pip_arguments(constraints))
+            _pipInstall(plan.pip_arguments(constraints))
+    except subprocess.CalledProcessError:
+        raise DependencyError(f"pip could not install {', '.join(plan.missing)} beside the packages this Slicer "
+                              "has (see the Python console for pip's message); nothing installed was changed") from None
     finally:
         try:
             os.remove(constraints)
