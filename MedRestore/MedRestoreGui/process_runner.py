@@ -12,6 +12,7 @@ A child that cannot start at all is reported through ``startFailedCallback``, no
 import inspect
 import logging
 import os
+import signal
 import threading
 
 import qt
@@ -160,5 +161,13 @@ class ChildProcessRunner:
     def _stop(pid):
         try:
             stop_process_tree(pid, grace_s=CANCEL_GRACE_S)
+        except ImportError:
+            # psutil comes with the first Apply; a child started before (the Advanced section's
+            # device probe) is ended alone, its interpreter with it when the launcher goes.
+            logging.warning("MedRestore: psutil is not installed yet; ending process %s only", pid)
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
         except Exception:
             logging.exception("MedRestore: could not stop process %s", pid)
