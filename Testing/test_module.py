@@ -385,3 +385,23 @@ def test_choices_are_accepted_by_the_engine_options():
         accepted = {member.value for member in enum_type}
         offered = set(choice_values(fields[name]))
         assert offered <= accepted, f"{name}: {sorted(offered - accepted)} unknown to {enum_type.__name__}"
+
+
+def test_the_self_test_runs_classical_methods_in_background_runs_and_can_skip():
+    # In ctest (testing mode) nothing installs torch; a restore in Slicer's main thread would
+    # freeze the application. Every run goes through prepare_restore + the child process.
+    from MedRestoreLib.background.run import needs_torch
+
+    path = GUI_DIR / "self_test.py"
+    tree = ast.parse(path.read_text())
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    names = [decorator_name(call) for call in calls]
+    assert "restore" not in names and names.count("prepare_restore") == 2
+    for call in calls:
+        if decorator_name(call) != "prepare_restore":
+            continue
+        keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords if isinstance(k.value, ast.Constant)}
+        has_mask = len(call.args) >= 3
+        assert not needs_torch("restore", detector=keywords.get("detector"), method=keywords.get("method"),
+                               has_mask=has_mask), keywords
+    assert "SkipTest" in path.read_text() and "missingPackages()" in path.read_text()
