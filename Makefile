@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint data figures clean
+.PHONY: venv demo test lint check-slicer-versions data figures clean
 
 venv: $(STAMP)
 
@@ -20,6 +20,12 @@ demo: $(STAMP)
 
 test: lint
 	$(PY) -m pytest -q Testing
+
+# Every supported Slicer (MedRestoreLib/background/slicer_versions.py): the requirements resolve
+# under its Python, numpy and scipy, and, where this machine has that Python (pyenv), the panel's
+# install keeps Slicer's packages and the engine restores the sample. Needs PyPI; a few minutes.
+check-slicer-versions: $(STAMP)
+	MEDRESTORE_SLICER_MATRIX=1 $(PY) -m pytest -q -rs Testing/background/test_slicer_matrix.py
 
 # ruff (pinned in constraints.txt): pycodestyle, pyflakes and import order, as pyproject.toml sets.
 lint: $(STAMP)

@@ -40,16 +40,20 @@ def _ensureLibImportable():
 
 _ensureLibImportable()
 
-from MedRestoreLib.background.run import SEQUENCE_MODELS as _SEQUENCE_MODELS  # noqa: E402
-from MedRestoreLib.background.run import SLICE_MODELS as _SLICE_MODELS  # noqa: E402
-from MedRestoreLib.options import DetectorMethod, Device, FillMethod  # noqa: E402
+from MedRestoreLib.background import run as _run  # noqa: E402
+from MedRestoreLib.options import DetectOptions, DetectorMethod, Device, FillMethod, FillOptions  # noqa: E402
 
-# The panel's choices come from the engine, so a new fill method (e.g. "gan") appears by itself.
+# The panel's choices and defaults come from the engine, so a new method (e.g. "gan") appears
+# by itself and a new default (e.g. the slice model becoming "auto") reaches the panel too.
 FILL_METHODS = [method.value for method in FillMethod]
 DETECTORS = [method.value for method in DetectorMethod]
 DEVICES = [device.value for device in Device]
-SLICE_MODELS = list(_SLICE_MODELS)
-SEQUENCE_MODELS = list(_SEQUENCE_MODELS)
+SLICE_MODELS = list(_run.SLICE_MODELS)
+SEQUENCE_MODELS = list(_run.SEQUENCE_MODELS)
+DEFAULT_FILL_METHOD = FillOptions().method.value
+DEFAULT_DETECTOR = DetectOptions().method.value
+DEFAULT_SLICE_MODEL = _run.SLICE_MODEL_DEFAULT
+DEFAULT_SEQUENCE_MODEL = _run.SEQUENCE_MODEL_DEFAULT
 
 HELP_TEXT = """
 Finds and repairs damaged voxels of a volume (dead or hot pixels, dropped lines, attenuated or
@@ -104,16 +108,16 @@ class MedRestoreParameterNode:
     inputVolume: vtkMRMLScalarVolumeNode
     knownMask: vtkMRMLSegmentationNode
     outputVolume: vtkMRMLScalarVolumeNode
-    fillMethod: Annotated[str, Choice(FILL_METHODS)] = "gan"  # FillOptions' default
-    detector: Annotated[str, Choice(DETECTORS)] = "lstm"
+    fillMethod: Annotated[str, Choice(FILL_METHODS)] = DEFAULT_FILL_METHOD
+    detector: Annotated[str, Choice(DETECTORS)] = DEFAULT_DETECTOR
     device: Annotated[str, Choice(DEVICES)] = "auto"
     imputeSlicesInput: vtkMRMLScalarVolumeNode
     sliceFactor: Annotated[int, WithinRange(2, 16)] = 2
     sliceMissing: str = ""
-    sliceModel: Annotated[str, Choice(SLICE_MODELS)] = "lstm"
+    sliceModel: Annotated[str, Choice(SLICE_MODELS)] = DEFAULT_SLICE_MODEL
     imputeSequenceInput: Union[vtkMRMLSequenceNode, vtkMRMLTableNode, None]
     sequenceMissing: str = "auto"
-    sequenceModel: Annotated[str, Choice(SEQUENCE_MODELS)] = "lstm"
+    sequenceModel: Annotated[str, Choice(SEQUENCE_MODELS)] = DEFAULT_SEQUENCE_MODEL
     forecast: Annotated[int, WithinRange(0, 20)] = 0
 
 
@@ -132,16 +136,25 @@ def _reloadLib():
 
 
 class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
-    """Gathers parameters, starts background runs and shows their progress; no computation."""
+    """Gathers parameters, starts background runs and shows their progress; no computation.
+
+    The parameter node keeps one wrapper, connected to the panel once (``ParameterBinding``:
+    Slicer before 5.10 gives no tag to disconnect with); the buttons follow ``PanelState``
+    (busy from the first install step to the run's end).
+    """
 
     def __init__(self, parent=None):
         ScriptedLoadableModuleWidget.__init__(self, parent)
         VTKObservationMixin.__init__(self)
         self.logic = None
-        self._parameterNode = None
-        self._parameterNodeGuiTag = None
+        self.binding = None
         self.runPanel = None
         self.results = None
+        self.devices = None
+
+    @property
+    def _parameterNode(self):
+        return self.binding.wrapper if self.binding is not None else None
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -150,13 +163,16 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
 
-        from MedRestoreGui import ResultsView, RunPanel
+        from MedRestoreGui import DevicesProbe, ResultsView, RunPanel
 
+        from MedRestoreLib.background.parameter_binding import ParameterBinding
         from MedRestoreLib.logic import MedRestoreLogic
 
         self.logic = MedRestoreLogic()
+        self.binding = ParameterBinding(MedRestoreParameterNode, self.ui)
         self.runPanel = RunPanel(self.ui, self.resourcePath("requirements.txt"), self._updateButtons)
         self.results = ResultsView(self.ui)
+        self.devices = DevicesProbe(self.ui.deviceInfoLabel)
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
@@ -169,14 +185,16 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def cleanup(self):
         if self.runPanel is not None:
             self.runPanel.cancel()  # closing Slicer must not leave a worker running
+        if self.devices is not None:
+            self.devices.cancel()
         self.removeObservers()
         self.setParameterNode(None)
 
     def enter(self):
-        self.initializeParameterNode()
+        self.initializeParameterNode()  # the same node again: its one wrapper stays connected
 
     def exit(self):
-        self.setParameterNode(None)
+        pass  # the binding stays: re-entering must find the choices as they were
 
     def onSceneStartClose(self, caller, event):
         self.runPanel.cancel()  # its results would have no scene to go to
@@ -192,60 +210,63 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         # the parameter node, a scene singleton named after the module.
         holder = ScriptedLoadableModuleLogic()
         holder.moduleName = "MedRestore"
-        self.setParameterNode(MedRestoreParameterNode(holder.getParameterNode()))
+        self.setParameterNode(holder.getParameterNode())
         if not self._parameterNode.inputVolume:
             firstVolumeNode = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
             if firstVolumeNode:
                 self._parameterNode.inputVolume = firstVolumeNode
 
-    def setParameterNode(self, inputParameterNode):
-        if self._parameterNode:
-            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
-            self._parameterNodeGuiTag = None
-            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtons)
-        self._parameterNode = inputParameterNode
-        if self._parameterNode:
-            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
-            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtons)
+    def setParameterNode(self, node):
+        """Bind the panel to ``node`` (a vtkMRMLScriptedModuleNode, or None to unbind)."""
+        previous = self.binding.node
+        if node is not None and node is previous:
+            return
+        if previous is not None:
+            self.removeObserver(previous, vtk.vtkCommand.ModifiedEvent, self._updateButtons)
+        self.binding.bind(node)
+        if node is not None:
+            self.addObserver(node, vtk.vtkCommand.ModifiedEvent, self._updateButtons)
             self._updateButtons()
 
     def _updateButtons(self, caller=None, event=None):
-        running = self.runPanel is not None and self.runPanel.isRunning()
         parameters = self._parameterNode
-        self.ui.applyButton.text = "Cancel" if running else "Apply"
-        self.ui.applyButton.enabled = running or bool(parameters and parameters.inputVolume)
-        self.ui.imputeSlicesButton.enabled = not running and bool(parameters and parameters.imputeSlicesInput)
-        self.ui.imputeSequenceButton.enabled = not running and bool(parameters and parameters.imputeSequenceInput)
+        state = self.runPanel.state.buttons(
+            bool(parameters and parameters.inputVolume), bool(parameters and parameters.imputeSlicesInput),
+            bool(parameters and parameters.imputeSequenceInput))
+        self.ui.applyButton.text = state.apply_text
+        self.ui.applyButton.enabled = state.apply_enabled
+        self.ui.imputeSlicesButton.enabled = state.impute_slices_enabled
+        self.ui.imputeSequenceButton.enabled = state.impute_sequence_enabled
 
     def _describeDevices(self, collapsed=False):
-        if collapsed:
-            return
-        import importlib.util
+        if not collapsed:
+            self.devices.describe()  # in a child process: torch never loads in Slicer
 
-        if importlib.util.find_spec("torch") is None:
-            self.ui.deviceInfoLabel.text = ("torch is not installed yet: "
-                                            "the first Apply installs it (PyTorch extension).")
-            return
-        from MedRestoreLib.background.device_description import describe_devices, summary
-
-        self.ui.deviceInfoLabel.text = summary(describe_devices())
-
-    # --- background runs (RunPanel: the child process, progress bar, Cancel, log) --------------
+    # --- background runs (RunPanel: install, the child process, progress bar, Cancel, log) -----
 
     def onApplyButton(self):
-        if self.runPanel.isRunning():  # the button reads "Cancel" while a run is going
+        from MedRestoreLib.background.panel_state import Click
+
+        click = self.runPanel.state.click()
+        if click == Click.CANCEL:  # the button reads "Cancel" while a run is going
             self.runPanel.cancel()
             return
+        if click != Click.START:  # installing or cancelling: a second click does nothing
+            return
+        from MedRestoreLib.background.run import needs_torch
         from MedRestoreLib.mrml.node_files import prepare_restore
 
         parameters = self._parameterNode
-        inputNode, outputNode = parameters.inputVolume, parameters.outputVolume
+        inputNode, outputNode, maskNode = parameters.inputVolume, parameters.outputVolume, parameters.knownMask
         self.runPanel.start(lambda: prepare_restore(
-            self.logic, inputNode, parameters.knownMask, outputNode, method=parameters.fillMethod,
+            self.logic, inputNode, maskNode, outputNode, method=parameters.fillMethod,
             detector=parameters.detector, device=parameters.device),
-            lambda output: self._showRestore(inputNode, output))
+            lambda output: self._showRestore(inputNode, output),
+            needTorch=needs_torch("restore", detector=parameters.detector, method=parameters.fillMethod,
+                                  has_mask=maskNode is not None))
 
     def onImputeSlicesButton(self):
+        from MedRestoreLib.background.run import needs_torch
         from MedRestoreLib.mrml.node_files import prepare_impute_slices
 
         parameters = self._parameterNode
@@ -253,31 +274,23 @@ class MedRestoreWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.runPanel.start(lambda: prepare_impute_slices(
             parameters.imputeSlicesInput, factor=None if missing else parameters.sliceFactor,
             missing=missing, model=parameters.sliceModel, device=parameters.device),
-            lambda output: slicer.util.setSliceViewerLayers(background=output, fit=True))
+            lambda output: slicer.util.setSliceViewerLayers(background=output, fit=True),
+            needTorch=needs_torch("impute-slices", model=parameters.sliceModel))
 
     def onImputeSequenceButton(self):
+        from MedRestoreLib.background.run import needs_torch
         from MedRestoreLib.mrml.node_files import prepare_impute_sequence
 
         parameters = self._parameterNode
         self.runPanel.start(lambda: prepare_impute_sequence(
             parameters.imputeSequenceInput, missing=parameters.sequenceMissing.strip() or "auto",
             model=parameters.sequenceModel, forecast=parameters.forecast, device=parameters.device),
-            self._showImputedSeries)
+            self.results.showImputedSeries, needTorch=needs_torch("impute-sequence", model=parameters.sequenceModel))
 
     def _showRestore(self, inputNode, outputNode):
-        if self._parameterNode:  # None when the user left the module during the run
+        if self._parameterNode:  # None when the scene was closed during the run
             self._parameterNode.outputVolume = outputNode
         self.results.show(inputNode, outputNode)
-
-    def _showImputedSeries(self, output):
-        if output.IsA("vtkMRMLTableNode"):
-            slicer.app.applicationLogic().GetSelectionNode().SetActiveTableID(output.GetID())
-            slicer.app.applicationLogic().PropagateTableSelection()
-            return
-        browser = slicer.modules.sequences.logic().GetFirstBrowserNodeForSequenceNode(output)
-        proxy = browser.GetProxyNode(output) if browser is not None else None
-        if proxy is not None:
-            slicer.util.setSliceViewerLayers(background=proxy, fit=True)
 
     def onReload(self):
         _reloadLib()

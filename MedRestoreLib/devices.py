@@ -15,7 +15,14 @@ def resolve_device(device="auto") -> str:
     device = Device(device)
     if device == Device.CPU:
         return "cpu"
-    import torch
+    try:
+        import torch
+    except ImportError:
+        # The classical methods run without torch (a fresh Slicer before the PyTorch extension
+        # installed it): "auto" is then the CPU; "cuda" cannot be had.
+        if device == Device.CUDA:
+            raise InputError("--device cuda was asked for, but torch is not installed") from None
+        return "cpu"
 
     available = torch.cuda.is_available()
     if device == Device.CUDA and not available:

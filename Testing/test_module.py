@@ -57,8 +57,8 @@ def module_constants(path: Path = MODULE_PATH) -> dict[str, object]:
     from MedRestoreLib.background import run as background_run
 
     namespace = {"FillMethod": options.FillMethod, "DetectorMethod": options.DetectorMethod,
-                 "Device": options.Device, "_SLICE_MODELS": background_run.SLICE_MODELS,
-                 "_SEQUENCE_MODELS": background_run.SEQUENCE_MODELS}
+                 "Device": options.Device, "FillOptions": options.FillOptions,
+                 "DetectOptions": options.DetectOptions, "_run": background_run}
     constants = {}
     for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -71,6 +71,13 @@ def module_constants(path: Path = MODULE_PATH) -> dict[str, object]:
                 except (NameError, TypeError, AttributeError):
                     pass
     return constants
+
+
+def field_default(field: ast.AnnAssign):
+    """The default of a parameter-node field: a literal, or a module constant (read from the engine)."""
+    if isinstance(field.value, ast.Name):
+        return module_constants()[field.value.id]
+    return ast.literal_eval(field.value)
 
 
 def choice_values(field: ast.AnnAssign) -> list | None:
@@ -263,10 +270,30 @@ def test_ui_has_the_controls_the_panel_code_uses():
 
 
 def test_apply_turns_into_cancel_and_there_is_no_separate_cancel_button():
+    # The text and enabled states come from PanelState (Testing/background/test_panel_state.py).
     names = {w.get("name") for w in ET.parse(UI_PATH).iter("widget")}
     assert "cancelButton" not in names
     source = MODULE_PATH.read_text()
-    assert '"Cancel" if running else "Apply"' in source and "self.runPanel.cancel()" in source
+    assert "self.ui.applyButton.text = state.apply_text" in source and "self.runPanel.cancel()" in source
+    assert "self.ui.applyButton.enabled = state.apply_enabled" in source
+
+
+def test_the_panel_never_imports_torch_or_asks_it_about_devices():
+    # A CUDA context in Slicer's process would hold GPU memory for the whole session.
+    for path in [MODULE_PATH] + sorted(GUI_DIR.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert "torch" not in imported, path.name
+        assert not any(name.endswith("device_description") for name in imported
+                       if "summary_from_json" not in path.read_text()), path.name
+        assert "describe_devices(" not in path.read_text(), path.name
+
+
+def test_the_panel_connects_its_parameter_node_through_one_binding():
+    source = MODULE_PATH.read_text()
+    assert "ParameterBinding(MedRestoreParameterNode, self.ui)" in source
+    assert "connectGui(" not in source and "disconnectGui(" not in source
 
 
 def test_the_panel_runs_the_cli_in_a_child_process_not_in_slicer():
@@ -315,7 +342,7 @@ def test_choice_combo_boxes_are_filled_from_the_choices_only(name):
     choices = choice_values(field)
     assert choices, f"{name} needs Annotated[str, Choice([...])]"
     assert combo_items(ui_parameter_widgets()[name]) == []
-    assert ast.literal_eval(field.value) in choices, f"default of {name} is not one of its choices"
+    assert field_default(field) in choices, f"default of {name} is not one of its choices"
 
 
 def test_choices_come_from_the_engine():
@@ -328,11 +355,25 @@ def test_choices_come_from_the_engine():
         set(choice_values(fields["fillMethod"]))
     from MedRestoreLib.options import FillOptions
 
-    assert ast.literal_eval(fields["fillMethod"].value) == FillOptions().method.value == "gan"  # the engine's default
+    assert field_default(fields["fillMethod"]) == FillOptions().method.value == "gan"  # the engine's default
     assert choice_values(fields["detector"]) == [m.value for m in DetectorMethod]
     assert choice_values(fields["device"]) == [d.value for d in Device] == ["auto", "cpu", "cuda"]
     assert choice_values(fields["sliceModel"]) == list(SLICE_MODELS) == ["lstm", "srn", "linear", "cubic", "gmm"]
     assert choice_values(fields["sequenceModel"]) == list(SEQUENCE_MODELS) == ["lstm", "srn", "linear"]
+
+
+def test_choice_defaults_are_the_engine_s_defaults_read_not_typed():
+    # The panel once opened with slice model "lstm" while the engine's default was "srn".
+    from MedRestoreLib.imputation.slices import DEFAULT_SLICE_MODEL
+    from MedRestoreLib.imputation.time_series import DEFAULT_SEQUENCE_MODEL
+    from MedRestoreLib.options import DetectOptions, FillOptions
+
+    fields = parameter_node_fields()
+    expected = {"fillMethod": FillOptions().method.value, "detector": DetectOptions().method.value,
+                "sliceModel": DEFAULT_SLICE_MODEL.value, "sequenceModel": DEFAULT_SEQUENCE_MODEL.value}
+    for name, value in expected.items():
+        assert isinstance(fields[name].value, ast.Name), f"{name}: a typed default drifts from the engine's"
+        assert field_default(fields[name]) == value, name
 
 
 def test_choices_are_accepted_by_the_engine_options():
@@ -344,3 +385,23 @@ def test_choices_are_accepted_by_the_engine_options():
         accepted = {member.value for member in enum_type}
         offered = set(choice_values(fields[name]))
         assert offered <= accepted, f"{name}: {sorted(offered - accepted)} unknown to {enum_type.__name__}"
+
+
+def test_the_self_test_runs_classical_methods_in_background_runs_and_can_skip():
+    # In ctest (testing mode) nothing installs torch; a restore in Slicer's main thread would
+    # freeze the application. Every run goes through prepare_restore + the child process.
+    from MedRestoreLib.background.run import needs_torch
+
+    path = GUI_DIR / "self_test.py"
+    tree = ast.parse(path.read_text())
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    names = [decorator_name(call) for call in calls]
+    assert "restore" not in names and names.count("prepare_restore") == 2
+    for call in calls:
+        if decorator_name(call) != "prepare_restore":
+            continue
+        keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords if isinstance(k.value, ast.Constant)}
+        has_mask = len(call.args) >= 3
+        assert not needs_torch("restore", detector=keywords.get("detector"), method=keywords.get("method"),
+                               has_mask=has_mask), keywords
+    assert "SkipTest" in path.read_text() and "missingPackages()" in path.read_text()

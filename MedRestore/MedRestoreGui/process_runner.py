@@ -4,16 +4,21 @@ the main thread as callbacks, and ``cancel()`` ends its whole process tree.
 Slicer 5.12+ has ``slicer.util.launchConsoleProcess(..., blocking=False, logCallback=...,
 completedCallback=...)`` (a reader thread and a QTimer poll); older Slicer gets a ``qt.QProcess``
 with its signals. Either way stdout and stderr arrive merged, one line per callback; the
-MedRestore CLI writes its ``--progress json`` lines on stderr.
+MedRestore CLI writes its ``--progress json`` lines on stderr. QProcess hands over bytes as they
+come: ``OutputLines`` decodes them incrementally, so a character cut between reads stays whole.
+A child that cannot start at all is reported through ``startFailedCallback``, not as a run that
+"stopped before it finished".
 """
 import inspect
 import logging
 import os
+import signal
 import threading
 
 import qt
 import slicer
 
+from MedRestoreLib.background.output_lines import OutputLines
 from MedRestoreLib.background.process_tree import stop_process_tree
 
 CANCEL_GRACE_S = 1.5  # SIGTERM first (the CLI removes partial outputs), then kill what remains
@@ -35,15 +40,18 @@ class ChildProcessRunner:
     Args:
         lineCallback: ``lineCallback(line)`` for every output line, on the main thread.
         finishedCallback: ``finishedCallback(exitCode)`` once, on the main thread.
+        startFailedCallback: ``startFailedCallback(program, reason)`` when the child could not be
+            started at all; ``finishedCallback(-1)`` follows.
     """
 
-    def __init__(self, lineCallback, finishedCallback):
+    def __init__(self, lineCallback, finishedCallback, startFailedCallback=None):
         self.lineCallback = lineCallback
         self.finishedCallback = finishedCallback
+        self.startFailedCallback = startFailedCallback
         self._popen = None
         self._qprocess = None
         self._retiredQProcess = None  # the last finished QProcess, kept until the next run
-        self._buffer = ""
+        self._lines = OutputLines()
         self._finished = True
 
     def isRunning(self):
@@ -64,7 +72,13 @@ class ChildProcessRunner:
                     options["updateEnvironment"] = changed
                 else:  # no way to pass the environment: set it for this process, the child inherits it
                     os.environ.update(changed)
-                self._popen = slicer.util.launchConsoleProcess(command, **options)
+                try:
+                    self._popen = slicer.util.launchConsoleProcess(command, **options)
+                except OSError as error:  # no interpreter there, not executable, ...
+                    self._finished = True
+                    self._reportStartFailure(command[0], error.strerror or str(error))
+                    self.finishedCallback(-1)
+                    return
             else:
                 self._startQProcess(command, environment)
         except BaseException:
@@ -76,6 +90,7 @@ class ChildProcessRunner:
 
     def _startQProcess(self, command, environment):
         self._retiredQProcess = None  # the previous run's QProcess: safe to delete here
+        self._lines = OutputLines()
         process = qt.QProcess()
         processEnvironment = qt.QProcessEnvironment()
         for key, value in environment.items():
@@ -91,24 +106,27 @@ class ChildProcessRunner:
     def _onQProcessOutput(self):
         data = self._qprocess.readAllStandardOutput()
         raw = data.data() if hasattr(data, "data") else data
-        # PythonQt gives bytes for QByteArray.data(); accept text too rather than stall the run.
-        self._buffer += raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "replace")
-        *lines, self._buffer = self._buffer.split("\n")
-        for line in lines:
+        # PythonQt gives bytes for QByteArray.data(); OutputLines takes text too.
+        for line in self._lines.feed(raw):
             self.lineCallback(line)
 
     def _onQProcessFinished(self, exitCode, exitStatus):
         self._onQProcessOutput()
-        if self._buffer:
-            self.lineCallback(self._buffer)
-            self._buffer = ""
+        for line in self._lines.finish():
+            self.lineCallback(line)
         crashed = exitStatus == qt.QProcess.CrashExit
         self._onCompleted(-1 if crashed and exitCode == 0 else exitCode)
 
     def _onQProcessError(self, error):
         if error == qt.QProcess.FailedToStart:
-            self.lineCallback(f"could not start {self._qprocess.program()}")
+            self._reportStartFailure(self._qprocess.program(), self._qprocess.errorString())
             self._onCompleted(-1)
+
+    def _reportStartFailure(self, program, reason):
+        if self.startFailedCallback is not None:
+            self.startFailedCallback(program, reason)
+        else:
+            self.lineCallback(f"could not start {program}: {reason}")
 
     def _onCompleted(self, exitCode):
         if self._finished:
@@ -143,5 +161,13 @@ class ChildProcessRunner:
     def _stop(pid):
         try:
             stop_process_tree(pid, grace_s=CANCEL_GRACE_S)
+        except ImportError:
+            # psutil comes with the first Apply; a child started before (the Advanced section's
+            # device probe) is ended alone, its interpreter with it when the launcher goes.
+            logging.warning("MedRestore: psutil is not installed yet; ending process %s only", pid)
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
         except Exception:
             logging.exception("MedRestore: could not stop process %s", pid)

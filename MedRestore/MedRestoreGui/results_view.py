@@ -49,6 +49,18 @@ class ResultsView:
         self.ui.reportTableView.setMRMLTableNode(outputNode.GetNodeReference(REPORT_REFERENCE))
         self._updateViews(fit=True)
 
+    @staticmethod
+    def showImputedSeries(output):
+        """Show an imputed table in the table view, or an imputed sequence in the slice views."""
+        if output.IsA("vtkMRMLTableNode"):
+            slicer.app.applicationLogic().GetSelectionNode().SetActiveTableID(output.GetID())
+            slicer.app.applicationLogic().PropagateTableSelection()
+            return
+        browser = slicer.modules.sequences.logic().GetFirstBrowserNodeForSequenceNode(output)
+        proxy = browser.GetProxyNode(output) if browser is not None else None
+        if proxy is not None:
+            slicer.util.setSliceViewerLayers(background=proxy, fit=True)
+
     def onBeforeAfterToggled(self, showOriginal):
         self.ui.beforeAfterButton.text = "Show repaired (after)" if showOriginal else "Show original (before)"
         self._updateViews()

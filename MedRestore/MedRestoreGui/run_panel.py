@@ -1,12 +1,17 @@
-"""The panel's side of a background run: start the CLI child, show its stage, progress and time
-left, turn Apply into Cancel, keep the full log, and add results only when the run succeeded.
+"""The panel's side of a background run: install what is missing, start the CLI child, show its
+stage, progress and time left, turn Apply into Cancel, keep the full log, and add results only
+when the run succeeded.
 
 The work itself is the engine's: ``prepare()`` returns a ``MedRestoreLib.background.run.
 BackgroundRun`` (inputs exported, command line built), ``RunMonitor`` reads its output, and
-``run.collect(run)`` imports its outputs as nodes.
+``run.collect(run)`` imports its outputs as nodes. What Apply does and which buttons are enabled
+is ``MedRestoreLib.background.panel_state.PanelState`` (Qt-free, tested): the panel is busy
+from the first install step to the run's end, so a click while pip works does nothing.
 """
 import qt
 import slicer
+
+from MedRestoreLib.background.panel_state import PanelState
 
 from .process_runner import ChildProcessRunner
 
@@ -17,16 +22,16 @@ class RunPanel:
     Args:
         ui: the panel's widgets (progressBar, statusLabel, logTextEdit).
         requirementsPath: ``Resources/requirements.txt``, installed on first use.
-        stateChanged: called when a run starts or ends (the widget updates its buttons).
+        stateChanged: called whenever the busy state changes (the widget updates its buttons).
     """
 
     def __init__(self, ui, requirementsPath, stateChanged):
         self.ui = ui
         self.requirementsPath = requirementsPath
         self.stateChanged = stateChanged
-        self.runner = ChildProcessRunner(self._onLine, self._onFinished)
+        self.state = PanelState()
+        self.runner = ChildProcessRunner(self._onLine, self._onFinished, self._onStartFailed)
         self.run = self.monitor = self.onSuccess = None
-        self.cancelRequested = False
         self.timer = qt.QTimer()
         self.timer.setInterval(1000)  # the time left moves on between progress lines too
         self.timer.connect("timeout()", self._showProgress)
@@ -34,45 +39,63 @@ class RunPanel:
     def isRunning(self):
         return self.runner.isRunning()
 
-    def start(self, prepare, onSuccess):
-        """Install what is missing, export the inputs, start the child; returns at once."""
-        from MedRestoreLib.background.run import RunMonitor
+    def start(self, prepare, onSuccess, needTorch=True):
+        """Install what is missing, export the inputs, start the child; returns at once.
+        Does nothing while the panel is busy (installing, running, cancelling)."""
+        if not self.state.begin_install():
+            return
+        try:
+            self.stateChanged()  # Apply disabled before pip starts processing events
+            try:
+                run = self._installAndPrepare(prepare, needTorch)
+            finally:
+                self.state.end_install()
+            if run is not None:
+                self._startChild(run, onSuccess)
+        finally:
+            self.stateChanged()
+
+    def _installAndPrepare(self, prepare, needTorch):
         from MedRestoreLib.errors import InputError
 
         from .dependencies import DependencyError, ensureDependencies
 
+        with slicer.util.tryWithErrorDisplay("MedRestore could not start.", waitCursor=True):
+            try:
+                self.ui.statusLabel.text = "Checking what MedRestore needs..."
+                ensureDependencies(self.requirementsPath, needTorch=needTorch)
+                return prepare()
+            except (DependencyError, InputError) as error:
+                # Not a bug: one clear line, no traceback.
+                self.ui.statusLabel.text = str(error)
+                slicer.util.errorDisplay(str(error))
+        return None
+
+    def _startChild(self, run, onSuccess):
+        from MedRestoreLib.background.run import RunMonitor
+
+        self.run, self.monitor, self.onSuccess = run, RunMonitor(), onSuccess
+        self.ui.logTextEdit.clear()
+        self.ui.progressBar.value = 0
+        self.ui.statusLabel.text = f"Starting: {run.description}"
+        self.state.begin_run()
         try:
             with slicer.util.tryWithErrorDisplay("MedRestore could not start.", waitCursor=True):
-                try:
-                    ensureDependencies(self.requirementsPath)
-                    run = prepare()
-                except (DependencyError, InputError) as error:
-                    # Not a bug: one clear line, no traceback.
-                    self.ui.statusLabel.text = str(error)
-                    slicer.util.errorDisplay(str(error))
-                    return
-                self.run, self.monitor, self.onSuccess = run, RunMonitor(), onSuccess
-                self.cancelRequested = False
-                self.ui.logTextEdit.clear()
-                self.ui.progressBar.value = 0
-                self.ui.statusLabel.text = f"Starting: {run.description}"
-                try:
-                    self.runner.start(run.command(), run.environment())
-                except BaseException:
-                    run.cleanup()
-                    self.run = None
-                    raise
-                if self.runner.isRunning():  # a start failure reported at once has ended the run already
-                    self.timer.start()
+                self.runner.start(run.command(), run.environment())
         finally:
-            self.stateChanged()
+            if self.runner.isRunning():
+                self.timer.start()
+            elif self.run is run:  # raised before a child existed: nothing will call _onFinished
+                run.cleanup()
+                self.run = self.monitor = self.onSuccess = None
+                self.state.end_run()
 
     def cancel(self):
         """End the child's process tree; nothing is added to the scene."""
-        if not self.isRunning():
+        if not self.state.cancel():
             return
-        self.cancelRequested = True
         self.ui.statusLabel.text = "Cancelling..."
+        self.stateChanged()
         self.runner.cancel()
 
     def _onLine(self, line):
@@ -82,27 +105,36 @@ class RunPanel:
         self.ui.logTextEdit.appendPlainText(line.rstrip())
         self._showProgress()
 
+    def _onStartFailed(self, program, reason):
+        if self.monitor is not None:
+            self.monitor.failed_to_start(program, reason)
+            self.ui.logTextEdit.appendPlainText(self.monitor.start_error)
+
     def _showProgress(self):
+        from MedRestoreLib.background.panel_state import Phase
         from MedRestoreLib.progress_protocol import format_seconds_left
 
-        if self.monitor is None or self.cancelRequested:
+        if self.monitor is None or self.state.phase == Phase.CANCELLING:
             return
         self.ui.progressBar.value = int(round(100 * self.monitor.fraction))
         left = format_seconds_left(self.monitor.seconds_left())
         self.ui.statusLabel.text = " — ".join(filter(None, [self.monitor.stage or "starting", left]))
 
     def _onFinished(self, exitCode):
+        from MedRestoreLib.background.panel_state import Phase
+
         self.timer.stop()
+        cancelled = self.state.phase == Phase.CANCELLING
         run, monitor, onSuccess = self.run, self.monitor, self.onSuccess
         self.run = self.monitor = self.onSuccess = None
         try:
-            if self.cancelRequested:
+            if cancelled:
                 self.ui.statusLabel.text = "Cancelled: nothing was added to the scene."
                 self.ui.progressBar.value = 0
             elif exitCode != 0:
-                message = monitor.error_message(exitCode)
+                message = monitor.error_message(exitCode) if monitor else f"the run ended with status {exitCode}"
                 self.ui.statusLabel.text = message
-                slicer.util.errorDisplay(message, detailedText=monitor.full_log())
+                slicer.util.errorDisplay(message, detailedText=monitor.full_log() if monitor else "")
             else:
                 with slicer.util.tryWithErrorDisplay("MedRestore could not load its results.", waitCursor=True):
                     output = run.collect(run)
@@ -113,5 +145,5 @@ class RunPanel:
         finally:
             if run is not None:
                 run.cleanup()
-            self.cancelRequested = False
+            self.state.end_run()
             self.stateChanged()

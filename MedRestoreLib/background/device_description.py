@@ -1,16 +1,23 @@
 """What the panel says about where the work can run: the GPUs torch sees, with their memory,
 and why there is none ("GPU not found" is the first complaint about AI extensions in Slicer).
 
-Example (Slicer Python console):
-    >>> from MedRestoreLib.background.device_description import describe_devices, summary
-    >>> print(summary(describe_devices()))
+The panel never imports torch itself: asking torch about CUDA creates a CUDA context that holds
+a few hundred MB of GPU memory for the rest of the Slicer session and freezes the panel while
+torch loads. It runs ``python -m MedRestoreLib.background.device_description --json`` in a
+child process instead (the same runner as a restore) and shows :func:`summary_from_json` of what
+it printed.
+
+Example (a terminal):
+    $ python -m MedRestoreLib.background.device_description
     GPU 0: NVIDIA H100 80GB HBM3, 79.1 GB (78.6 GB free) · CPU: 16 cores, 125.8 GB
 """
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
-from typing import List, Optional
+import sys
+from dataclasses import asdict, dataclass
+from typing import Iterable, List, Optional
 
 GB = 1024 ** 3
 
@@ -88,3 +95,33 @@ def summary(devices: List[DeviceDescription], torch_module=None) -> str:
         reason = why_no_gpu(torch_module)
         text = f"No GPU: {reason}. {text}" if reason else text
     return text
+
+
+def to_json(devices: List[DeviceDescription], torch_module=None) -> str:
+    """One JSON line: the devices and the panel's summary (``medrestore devices --json``)."""
+    return json.dumps({"devices": [asdict(device) for device in devices],
+                       "summary": summary(devices, torch_module)})
+
+
+def summary_from_json(lines: Iterable[str]) -> Optional[str]:
+    """The summary in a child's output (other lines, warnings say, are skipped); None if absent."""
+    for line in lines:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and isinstance(value.get("summary"), str):
+            return value["summary"]
+    return None
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Print the summary, or with ``--json`` one JSON line of devices and summary."""
+    arguments = sys.argv[1:] if argv is None else argv
+    devices = describe_devices()
+    print(to_json(devices) if "--json" in arguments else summary(devices), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -25,14 +25,45 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 from ..errors import ExitStatus, InputError
-from ..imputation.slices import SliceModel
-from ..imputation.time_series import SequenceModel
+from ..imputation.slices import DEFAULT_SLICE_MODEL, SliceModel
+from ..imputation.time_series import DEFAULT_SEQUENCE_MODEL, SequenceModel
 from ..progress_protocol import ProgressEvent, TimeLeftEstimator, parse_progress_line
 
 LIB_ROOT = Path(__file__).resolve().parents[2]  # the folder holding MedRestoreLib/
 # The engine's own choices, so the panel and the CLI cannot disagree.
 SLICE_MODELS = tuple(model.value for model in SliceModel)
 SEQUENCE_MODELS = tuple(model.value for model in SequenceModel)
+SLICE_MODEL_DEFAULT = DEFAULT_SLICE_MODEL.value
+SEQUENCE_MODEL_DEFAULT = DEFAULT_SEQUENCE_MODEL.value
+
+
+# What runs without torch: the classical detector and fills, and the non-network imputers
+# (checked in a Python without torch by `make check-slicer-versions`).
+_CLASSICAL_DETECTORS = ("median-mad",)
+_NETWORK_FILLS = ("gan",)
+_CLASSICAL_MODELS = ("linear", "cubic", "gmm")
+
+
+def needs_torch(command: str, *, detector: Optional[str] = None, method: Optional[str] = None,
+                has_mask: bool = False, model: Optional[str] = None) -> bool:
+    """Whether a run needs torch, so the panel asks the PyTorch extension for it only then.
+
+    ``command`` is "restore" (``detector`` unused with a known mask), "impute-slices" or
+    "impute-sequence" (``model``); defaults are the engine's.
+    """
+    if command == "restore":
+        from ..options import DetectOptions, FillOptions
+
+        method = method or FillOptions().method.value
+        detector = detector or DetectOptions().method.value
+        return method in _NETWORK_FILLS or not (has_mask or detector in _CLASSICAL_DETECTORS)
+    default = SLICE_MODEL_DEFAULT if command == "impute-slices" else SEQUENCE_MODEL_DEFAULT
+    return (model or default) not in _CLASSICAL_MODELS
+
+
+def devices_command() -> List[str]:
+    """The child that tells the panel about GPUs (so torch never loads in Slicer's process)."""
+    return [python_executable(), "-m", "MedRestoreLib.background.device_description", "--json"]
 
 
 def python_executable() -> str:
@@ -76,7 +107,7 @@ def restore_arguments(input_path, output_path, *, mask_path=None, method: Option
 
 
 def impute_slices_arguments(input_path, output_path, *, factor: Optional[int] = None,
-                            missing=None, model: str = "lstm", device: str = "auto") -> List[str]:
+                            missing=None, model: str = SLICE_MODEL_DEFAULT, device: str = "auto") -> List[str]:
     """``impute-slices IN OUT (--factor F | --missing auto|LIST) --model M``.
 
     Raises:
@@ -96,9 +127,14 @@ def impute_slices_arguments(input_path, output_path, *, factor: Optional[int] = 
     return arguments + ["--model", model, "--device", device, "--progress", "json"]
 
 
-def impute_sequence_arguments(input_path, output_path, *, missing="auto", model: str = "lstm",
-                              forecast: int = 0, device: str = "auto") -> List[str]:
-    """``impute-sequence IN OUT [--missing auto|LIST] --model M [--forecast N]``."""
+def impute_sequence_arguments(input_path, output_path, *, missing="auto", model: str = SEQUENCE_MODEL_DEFAULT,
+                              forecast: int = 0, times: Optional[Sequence[float]] = None,
+                              device: str = "auto") -> List[str]:
+    """``impute-sequence IN OUT [--missing auto|LIST] --model M [--forecast N] [--times=T,...]``.
+
+    ``times`` (one per frame) are written with ``repr``, which Python reads back to the same
+    float, so the child imputes at exactly the times the node's index values give.
+    """
     if model not in SEQUENCE_MODELS:
         raise InputError(f"unknown sequence model '{model}' (choose one of: {', '.join(SEQUENCE_MODELS)})")
     if int(forecast) < 0:
@@ -109,6 +145,8 @@ def impute_sequence_arguments(input_path, output_path, *, missing="auto", model:
     arguments += ["--model", model]
     if int(forecast) > 0:
         arguments += ["--forecast", str(int(forecast))]
+    if times is not None:  # one token: a first time below zero must not read as an option
+        arguments.append("--times=" + ",".join(repr(float(t)) for t in times))
     return arguments + ["--device", device, "--progress", "json"]
 
 
@@ -157,6 +195,14 @@ class RunMonitor:
         self.finished: Optional[ProgressEvent] = None
         self.estimator = TimeLeftEstimator()
         self.notices: List[str] = []
+        self.start_error = ""
+
+    def failed_to_start(self, program: str, reason: str = "") -> None:
+        """The child never ran (no interpreter there, not executable, ...): say that, not that it
+        "stopped before it finished"."""
+        detail = f": {reason}" if reason else ""
+        self.start_error = f"could not start the worker process {program}{detail}"
+        self.log.append(self.start_error)
 
     def feed(self, line: str) -> Optional[ProgressEvent]:
         """Take one line of the child's output; returns its event, or None for log text."""
@@ -184,6 +230,8 @@ class RunMonitor:
         """One line that says why the run failed (the CLI's own line when it wrote one)."""
         if status == 0:
             return ""
+        if self.start_error:
+            return self.start_error
         if self.finished is not None and self.finished.message:
             return self.finished.message
         errors = [line for line in self.log if ": error:" in line or line.startswith("medrestore")]

@@ -13,7 +13,7 @@ def add_parsers(commands, add_common) -> None:
     options every command shares (device, progress, quiet)."""
     from ..imputation.layout import Acquisition
     from ..imputation.slices import DEFAULT_SLICE_MODEL, SliceModel
-    from ..imputation.time_series import SequenceModel
+    from ..imputation.time_series import DEFAULT_SEQUENCE_MODEL, SequenceModel
 
     slices = commands.add_parser("impute-slices", help="thick or gapped volume → thin-slice volume")
     slices.add_argument("input", help="volume whose slice axis is k (NRRD, NIfTI, MHA, DICOM folder)")
@@ -38,8 +38,11 @@ def add_parsers(commands, add_common) -> None:
     sequence.add_argument("output", help="series or .csv to write (same kind as the input)")
     sequence.add_argument("--missing", default="auto",
                           help="'auto' (blank frames / blank cells) or 0-based frame (table: row) indices")
-    sequence.add_argument("--model", default=SequenceModel.LSTM.value, choices=[m.value for m in SequenceModel])
+    sequence.add_argument("--model", default=DEFAULT_SEQUENCE_MODEL.value, choices=[m.value for m in SequenceModel])
     sequence.add_argument("--forecast", type=int, default=0, help="frames (table: rows per subject) to predict")
+    sequence.add_argument("--times", help="image series: the time of each frame, comma-separated "
+                          "(e.g. --times=0,1,3,7.5; default 0,1,2,...); irregular visits change the "
+                          "imputed and forecast frames. Write --times=... when the first is negative")
     add_common(sequence)
 
 
@@ -66,6 +69,16 @@ def impute_slices_command(args, progress) -> None:
         write_volume(result.volume.with_array(marks, kind=VolumeKind.LABEL), args.filled_out)
 
 
+def _times(text):
+    """Numbers of ``--times`` (None when not given)."""
+    if text is None:
+        return None
+    try:
+        return [float(item) for item in text.split(",")]
+    except ValueError:
+        raise InputError(f"--times takes numbers separated by commas, got '{text}'") from None
+
+
 def impute_sequence_command(args, progress) -> None:
     from ..progress import Steps
 
@@ -76,6 +89,9 @@ def impute_sequence_command(args, progress) -> None:
     if is_table != (Path(args.output).suffix.lower() == ".csv"):
         raise InputError("input and output must both be .csv tables, or both image series")
     missing = "auto" if args.missing == "auto" else _missing_list(args.missing)
+    times = _times(args.times)
+    if is_table and times is not None:
+        raise InputError("--times is for image series; a table's times are its TIME column")
     steps = Steps(progress)
     if is_table:
         from ..imputation.tables import impute_table, read_table, write_table
@@ -90,5 +106,5 @@ def impute_sequence_command(args, progress) -> None:
         from ..volume import read_series, write_series
 
         frames = read_series(args.input)
-        write_series(impute_frames(frames, args.model, missing, args.forecast, steps=steps), args.output)
+        write_series(impute_frames(frames, args.model, missing, args.forecast, times, steps=steps), args.output)
     steps.report(1.0, "done")

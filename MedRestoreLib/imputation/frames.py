@@ -17,7 +17,23 @@ from ..errors import InputError
 from ..progress import Steps
 from ..volume import Volume, cast_to_dtype
 from .missing import present_levels
-from .time_series import SequenceModel, impute_series
+from .time_series import SequenceModel, extend_times, impute_series
+
+
+def frame_times(count: int, times: Optional[Sequence[float]] = None, forecast: int = 0):
+    """(times of the ``count`` frames, their median step, the times of frames and forecasts).
+
+    Frames without times are 0, 1, 2, ...; forecast frames follow the last one at the median
+    step, so irregular visits (0, 1, 3, 7) forecast at 9, 11, ...
+
+    Raises:
+        InputError: not one finite time per frame.
+    """
+    times = np.arange(count, dtype=float) if times is None else np.asarray(times, float)
+    if times.shape != (count,) or not np.all(np.isfinite(times)):
+        raise InputError(f"give one finite time per frame ({count} frames), got {len(times)}")
+    interval = float(np.median(np.diff(times))) if count > 1 else 1.0
+    return times, interval, extend_times(times, forecast, interval)
 
 
 def blank_frames(frames: Sequence[Volume]) -> List[int]:
@@ -49,9 +65,7 @@ def impute_frames(frames: Sequence[Volume], model, missing: Union[str, Sequence[
         raise InputError(f"only {len(observed)} frame(s) observed: at least 2 are needed")
     if forecast < 0:
         raise InputError(f"--forecast must be ≥ 0, got {forecast}")
-    times = np.arange(len(frames), dtype=float) if times is None else np.asarray(times, float)
-    interval = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
-    all_times = np.concatenate([times, times[-1] + interval * np.arange(1, forecast + 1)])
+    times, interval, all_times = frame_times(len(frames), times, forecast)
     data = np.stack([frames[n].array.reshape(-1).astype(np.float64) for n in observed])
     steps.report(0.1, "imputing frames")
     model = SequenceModel(model)

@@ -28,6 +28,10 @@ class SequenceModel(str, Enum):
     LINEAR = "linear"  # least-squares line through the observed visits of each series
 
 
+# The model the CLI, the logic and the panel use unless told otherwise.
+DEFAULT_SEQUENCE_MODEL = SequenceModel.LSTM
+
+
 def typical_interval(series: List[Series]) -> float:
     """Median positive time between consecutive visits over all series (1.0 if none)."""
     gaps = np.concatenate([np.diff(np.asarray(t, float)) for t, _ in series] + [np.empty(0)])

@@ -14,8 +14,10 @@ from ..errors import InputError
 from ..progress import Steps
 from .nodes import (
     copyDisplay,
+    imputedIndexValues,
     isScalarVolume,
     removedOnError,
+    sequenceIndexTimes,
     sequenceVolumeNodes,
     updateNodeFromVolume,
     volumeFromNode,
@@ -43,14 +45,6 @@ def impute_slices_node(scene, inputNode, options, outputNode=None, progress=None
     return outputNode
 
 
-def _index_times(sequence):
-    values = [sequence.GetNthIndexValue(n) for n in range(sequence.GetNumberOfDataNodes())]
-    try:
-        return np.array([float(v) for v in values]), values
-    except ValueError:
-        return None, values
-
-
 def impute_sequence_node(scene, inputNode, model, missing="auto", forecast=0, outputNode=None,
                          progress=None, cancel=None):
     """Imputed sequence node (frames) or table node (cells) from a sequence or table node."""
@@ -69,12 +63,10 @@ def impute_sequence_node(scene, inputNode, model, missing="auto", forecast=0, ou
     items = sequenceVolumeNodes(inputNode)
     count = len(items)
     frames = [volumeFromNode(node) for node in items]
-    times, labels = _index_times(inputNode)
+    times, _ = sequenceIndexTimes(inputNode)
     imputed = impute_frames(frames, model, missing, forecast, times, steps=steps.sub(0.0, 0.9))
     steps.check_cancel()
-    interval = float(np.median(np.diff(times))) if times is not None and len(times) > 1 else 1.0
-    labels = labels + [f"{times[-1] + interval * (n + 1):g}" if times is not None else f"forecast {n + 1}"
-                       for n in range(forecast)]
+    labels = imputedIndexValues(inputNode, forecast)
     if outputNode is None:
         outputNode = scene.AddNewNodeByClass("vtkMRMLSequenceNode", f"{inputNode.GetName()} imputed")
     outputNode.RemoveAllDataNodes()

@@ -23,12 +23,14 @@ from ..progress import CancelCallback, ProgressCallback, Steps
 from .nodes import (
     isScalarVolume,
     maskFromNode,
+    referencedNodes,
     removedOnError,
+    removeReplacedNodes,
     sequenceVolumeNodes,
     updateNodeFromVolume,
     volumeFromNode,
 )
-from .restore_outputs import REPORT_REFERENCE, RestoreOutputs
+from .restore_outputs import OUTPUT_REFERENCES, REPORT_REFERENCE, RestoreOutputs
 
 
 class MedRestoreLogic:
@@ -77,6 +79,9 @@ class MedRestoreLogic:
             InputError: unsupported node, mask on another grid, bad options.
             Cancelled: ``cancel()`` returned True. On any error every node added is removed
             again and neither the input nor a given ``outputNode`` is changed.
+
+        A given ``outputNode`` that holds an earlier result gets the new one, and the nodes of
+        the earlier one (defects, probability map, report) are removed once the new are in.
         """
         options = options if options is not None else RestoreOptions()
         if inputNode is None or not inputNode.IsA("vtkMRMLNode"):
@@ -86,6 +91,7 @@ class MedRestoreLogic:
             raise InputError("the input node is not in a scene; pass MedRestoreLogic(scene)")
         isSequence = inputNode.IsA("vtkMRMLSequenceNode")
         self._checkNodes(inputNode, outputNode, isSequence)
+        previous = referencedNodes(outputNode, OUTPUT_REFERENCES)
         with self._addingNodes(scene):
             frames = self._frames(inputNode, isSequence)
             mask = None if knownMaskNode is None else self.readMask(scene, knownMaskNode, frames[0][1])
@@ -105,17 +111,21 @@ class MedRestoreLogic:
             else:
                 outputNode = self._writeVolumeOutputs(scene, inputNode, results[0], outputNode)
             outputNode.SetNodeReferenceID(REPORT_REFERENCE, table.GetID())
+        removeReplacedNodes(scene, previous, [inputNode, knownMaskNode, outputNode]
+                            + referencedNodes(outputNode, OUTPUT_REFERENCES))
         self.lastResult = results if isSequence else results[0]
         return outputNode
 
-    def addRestoreOutputs(self, inputNode, result: RestoreResult, outputNode=None):
+    def addRestoreOutputs(self, inputNode, result: RestoreResult, outputNode=None, knownMaskNode=None):
         """Add a finished volume restore's results as nodes, as :meth:`restore` does.
 
         For results computed elsewhere, such as the panel's background run of the CLI
-        (``MedRestoreLib.mrml.node_files.prepare_restore``). Nothing is added when this fails.
+        (``MedRestoreLib.mrml.node_files.prepare_restore``). Nothing is added when this fails;
+        ``knownMaskNode`` (the mask the run used) is never removed as an earlier result.
         """
         scene = self.scene or inputNode.GetScene()
         self._checkNodes(inputNode, outputNode, False)
+        previous = referencedNodes(outputNode, OUTPUT_REFERENCES)
         if not result.volume.has_same_geometry(self.volumeFromNode(inputNode)):
             raise InputError(f"the result does not lie on the grid of '{inputNode.GetName()}'")
         with self._addingNodes(scene):
@@ -123,6 +133,8 @@ class MedRestoreLogic:
                 f"{inputNode.GetName()} restore report", [(None, inputNode, result.volume)], [result], False)
             outputNode = self._writeVolumeOutputs(scene, inputNode, result, outputNode)
             outputNode.SetNodeReferenceID(REPORT_REFERENCE, table.GetID())
+        removeReplacedNodes(scene, previous, [inputNode, knownMaskNode, outputNode]
+                            + referencedNodes(outputNode, OUTPUT_REFERENCES))
         self.lastResult = result
         return outputNode
 
@@ -179,12 +191,16 @@ class MedRestoreLogic:
         return impute_slices_node(self.scene or inputVolumeNode.GetScene(), inputVolumeNode, options,
                                   outputNode, progress, cancel)
 
-    def imputeSequence(self, inputNode, model="lstm", missing="auto", forecast=0, outputNode=None,
+    def imputeSequence(self, inputNode, model=None, missing="auto", forecast=0, outputNode=None,
                        progress: Optional[ProgressCallback] = None, cancel: Optional[CancelCallback] = None):
         """Imputed (and forecast) frames of a sequence node as a new sequence node, or the
-        imputed cells of a table node as a new table node (see imputation/tables.py)."""
+        imputed cells of a table node as a new table node (see imputation/tables.py); ``model``
+        is a :class:`~MedRestoreLib.imputation.time_series.SequenceModel` (the engine's default
+        when None)."""
+        from ..imputation.time_series import DEFAULT_SEQUENCE_MODEL
         from .imputation_nodes import impute_sequence_node
 
+        model = DEFAULT_SEQUENCE_MODEL if model is None else model
         scene = self.scene or (inputNode.GetScene() if inputNode is not None else None)
         return impute_sequence_node(scene, inputNode, model, missing, forecast, outputNode, progress, cancel)
 

@@ -20,13 +20,22 @@ from typing import List, Optional
 
 import slicer
 
-from ..background.run import BackgroundRun, impute_sequence_arguments, impute_slices_arguments, restore_arguments
+from ..background.run import (
+    SEQUENCE_MODEL_DEFAULT,
+    SLICE_MODEL_DEFAULT,
+    BackgroundRun,
+    impute_sequence_arguments,
+    impute_slices_arguments,
+    restore_arguments,
+)
 from ..errors import InputError
 from ..volume import VolumeKind, read_series, read_volume, write_series, write_volume
 from .nodes import (
     copyDisplay,
+    imputedIndexValues,
     isScalarVolume,
     removedOnError,
+    sequenceIndexTimes,
     sequenceVolumeNodes,
     updateNodeFromVolume,
     volumeFromNode,
@@ -66,22 +75,16 @@ def import_volume(scene, path, name: str, like=None):
 
 
 def _index_values(like, count: int) -> List[str]:
-    """Index values for ``count`` items: the input sequence's own, extended by its last step."""
+    """Index values for ``count`` frames: ``like``'s own, then its forecast times (as the engine
+    placed them, :func:`imputedIndexValues`); 0, 1, 2, ... without a sequence to follow."""
     if like is None or not like.IsA("vtkMRMLSequenceNode"):
         return [str(n) for n in range(count)]
-    given = [like.GetNthIndexValue(n) for n in range(like.GetNumberOfDataNodes())]
-    values = given[:count]
-    try:
-        numbers = [float(v) for v in given]
-        step = numbers[-1] - numbers[-2] if len(numbers) > 1 else 1.0
-        values += [f"{numbers[-1] + step * (n + 1):g}" for n in range(count - len(values))]
-    except (ValueError, IndexError):
-        values += [str(n) for n in range(len(values), count)]
-    return values
+    return imputedIndexValues(like, max(0, count - like.GetNumberOfDataNodes()))[:count]
 
 
 def import_sequence(scene, path, name: str, like=None):
-    """A new sequence node (and a browser to play it) holding the 4-D image at ``path``."""
+    """A new sequence node (and a browser to play it) holding the 4-D image at ``path``; index
+    name, unit and values follow ``like`` (the input sequence), forecast frames included."""
     with removedOnError(scene) as added:
         sequence = scene.AddNewNodeByClass("vtkMRMLSequenceNode", scene.GenerateUniqueName(name))
         added.append(sequence)
@@ -149,13 +152,13 @@ def prepare_restore(logic, inputNode, knownMaskNode=None, outputNode=None, *, me
             read_volume(finished.path("defects.nrrd"), VolumeKind.LABEL),
             read_volume(probability) if probability.exists() else None,
             RestoreReport(**report))
-        return logic.addRestoreOutputs(inputNode, result, outputNode)
+        return logic.addRestoreOutputs(inputNode, result, outputNode, knownMaskNode)
 
     run.collect = collect
     return run
 
 
-def prepare_impute_slices(inputNode, *, factor=None, missing=None, model: str = "lstm",
+def prepare_impute_slices(inputNode, *, factor=None, missing=None, model: str = SLICE_MODEL_DEFAULT,
                           device: str = "auto", parent: Optional[str] = None) -> BackgroundRun:
     """``impute-slices`` on a volume node; ``run.collect(run)`` returns a new volume node."""
     if inputNode is None or not inputNode.IsA("vtkMRMLScalarVolumeNode"):
@@ -173,18 +176,23 @@ def prepare_impute_slices(inputNode, *, factor=None, missing=None, model: str = 
     return run
 
 
-def prepare_impute_sequence(inputNode, *, missing="auto", model: str = "lstm", forecast: int = 0,
+def prepare_impute_sequence(inputNode, *, missing="auto", model: str = SEQUENCE_MODEL_DEFAULT, forecast: int = 0,
                             device: str = "auto", parent: Optional[str] = None) -> BackgroundRun:
-    """``impute-sequence`` on a sequence node (→ new sequence node) or a table node (→ new table)."""
+    """``impute-sequence`` on a sequence node (→ new sequence node) or a table node (→ new table).
+
+    A sequence's index values go to the CLI as ``--times`` (when they are numbers), as
+    ``MedRestoreLogic.imputeSequence`` passes them to the engine: both give the same frames.
+    """
     isTable = inputNode is not None and inputNode.IsA("vtkMRMLTableNode")
     if inputNode is None or not (isTable or inputNode.IsA("vtkMRMLSequenceNode")):
         raise InputError("choose a sequence of volumes or a table of visits")
     suffix = ".csv" if isTable else ".nrrd"
+    times = None if isTable else sequenceIndexTimes(inputNode)[0]
     run = BackgroundRun.create(f"fill time points of {inputNode.GetName()}", parent)
     try:
         run.arguments = impute_sequence_arguments(run.path("input" + suffix), run.path("imputed" + suffix),
                                                   missing=missing, model=model, forecast=forecast,
-                                                  device=device)
+                                                  times=times, device=device)
         (export_table if isTable else export_sequence)(inputNode, run.path("input" + suffix))
     except BaseException:
         run.cleanup()

@@ -8,7 +8,7 @@ the tests. Slicer-facing names (camelCase), as in the logic.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterable, Iterator, List
+from typing import Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 import slicer
@@ -91,6 +91,32 @@ def sequenceVolumeNodes(sequenceNode) -> List:
     return items
 
 
+def sequenceIndexTimes(sequenceNode) -> Tuple[Optional[np.ndarray], List[str]]:
+    """The sequence's index values as times (None when one of them is not a number) and as text.
+
+    The console (``MedRestoreLogic.imputeSequence``) and the panel (``node_files.
+    prepare_impute_sequence`` → ``impute-sequence --times``) both take the times from here, so
+    irregular visits give the same frames either way.
+    """
+    labels = [sequenceNode.GetNthIndexValue(n) for n in range(sequenceNode.GetNumberOfDataNodes())]
+    try:
+        return np.array([float(value) for value in labels]), labels
+    except ValueError:
+        return None, labels
+
+
+def imputedIndexValues(sequenceNode, forecast: int) -> List[str]:
+    """Index values of an imputed sequence: the input's, then one per forecast frame at the time
+    the engine forecast it (the median step after the last; "forecast N" when times are text)."""
+    from ..imputation.frames import frame_times
+
+    times, labels = sequenceIndexTimes(sequenceNode)
+    if times is None:
+        return labels + [f"forecast {n + 1}" for n in range(forecast)]
+    _, _, allTimes = frame_times(len(times), times, forecast)
+    return labels + [f"{value:g}" for value in allTimes[len(times):]]
+
+
 def copyDisplay(node, like) -> List:
     """Give ``node`` display nodes if it has none, copying ``like``'s window/level and colours;
     returns the display nodes it created (for the caller's rollback)."""
@@ -115,6 +141,22 @@ def removeNodes(scene, nodes: Iterable) -> None:
         for item in [node] + related:
             if item is not None and item.GetScene() is not None:
                 scene.RemoveNode(item)
+
+
+def referencedNodes(node, roles: Iterable[str]) -> List:
+    """The nodes ``node`` references under ``roles`` (none for a role it leaves empty)."""
+    if node is None:
+        return []
+    found = [node.GetNodeReference(role) for role in roles]
+    return [item for item in found if item is not None]
+
+
+def removeReplacedNodes(scene, previous: Iterable, keep: Iterable) -> None:
+    """After a re-run into the same output node: remove the results it referenced before (the
+    old defects, probability map, report) so they are not left orphaned in the scene, except any
+    node in ``keep`` (the input, a mask the user chose, the new results)."""
+    kept = {id(node) for node in keep if node is not None}
+    removeNodes(scene, [node for node in previous if id(node) not in kept and node.GetScene() is scene])
 
 
 @contextlib.contextmanager

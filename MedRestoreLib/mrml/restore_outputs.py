@@ -19,6 +19,7 @@ from .nodes import copyDisplay, updateNodeFromVolume
 DEFECTS_REFERENCE = "MedRestoreDefects"
 REPORT_REFERENCE = "MedRestoreReport"
 PROBABILITY_REFERENCE = "MedRestoreProbability"
+OUTPUT_REFERENCES = (DEFECTS_REFERENCE, PROBABILITY_REFERENCE, REPORT_REFERENCE)  # what a re-run replaces
 DEFECT_COLOUR = (1.0, 0.35, 0.0)  # orange, as in the README's figures
 
 

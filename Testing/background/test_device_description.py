@@ -35,3 +35,18 @@ def test_gpu_lines_read_as_users_expect():
     assert gpu.describe() == "GPU 1: NVIDIA H100 80GB HBM3, 79.1 GB (78.6 GB free)"
     cpu = DeviceDescription("cpu", "cpu", "CPU: 16 cores", 125.8)
     assert summary([gpu, cpu]) == "GPU 1: NVIDIA H100 80GB HBM3, 79.1 GB (78.6 GB free) · CPU: 16 cores, 125.8 GB"
+
+
+def test_the_panel_s_child_prints_the_summary_the_panel_shows():
+    # What DevicesProbe runs: the child imports torch, Slicer's process never does.
+    import subprocess
+
+    from MedRestoreLib.background.device_description import summary_from_json
+    from MedRestoreLib.background.run import child_environment, devices_command
+
+    result = subprocess.run(devices_command(), env=child_environment(), capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = ["a warning torch printed"] + result.stdout.splitlines()
+    assert summary_from_json(lines) == summary(describe_devices())
+    assert summary_from_json(["not json", "{}", "[1]"]) is None

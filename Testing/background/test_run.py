@@ -182,3 +182,26 @@ def test_monitor_keeps_log_text_and_the_error_line():
     assert monitor.notices and "retrying on the CPU" in monitor.notices[0]
     assert monitor.error_message(2) == "medrestore restore: error: in.nrrd: no such file"
     assert "UserWarning" in monitor.full_log()
+
+
+def test_a_child_that_never_started_is_reported_as_such():
+    program = "/no/such/folder/PythonSlicer"
+    with pytest.raises(OSError) as error:  # what Popen (or QProcess's FailedToStart) meets
+        subprocess.Popen([program, "-m", "MedRestoreLib"])
+    assert RunMonitor().error_message(-1) == "stopped before it finished"  # what the panel said
+    monitor = RunMonitor()
+    monitor.failed_to_start(program, error.value.strerror)
+    assert monitor.error_message(-1) == f"could not start the worker process {program}: No such file or directory"
+    assert monitor.start_error in monitor.full_log()
+
+
+def test_torch_is_asked_for_only_by_runs_that_use_a_network():
+    from MedRestoreLib.background.run import needs_torch
+
+    assert needs_torch("restore")  # the defaults: LSTM detector, GAN fill
+    assert needs_torch("restore", detector="median-mad")  # the GAN fill still needs it
+    assert not needs_torch("restore", detector="median-mad", method="biharmonic3d")
+    assert not needs_torch("restore", detector="lstm", method="telea", has_mask=True)
+    assert needs_torch("restore", detector="dpd", method="telea")
+    assert needs_torch("impute-slices") and not needs_torch("impute-slices", model="cubic")
+    assert needs_torch("impute-sequence") and not needs_torch("impute-sequence", model="linear")

@@ -53,3 +53,40 @@ def test_too_few_observed_frames_is_refused():
 
     with pytest.raises(InputError, match="at least 2"):
         impute_frames(frames(3), "linear", missing=[0, 1])
+
+
+def test_times_place_the_frames_linear_regression_recovers_irregular_visits(tmp_path, capsys):
+    # Voxels change linearly in time; visits at 0, 1, 3, 7, 8 and the visit at 3 is blank.
+    times = [0.0, 1.0, 3.0, 7.0, 8.0]
+    dense = frames(12)
+    truth = [dense[int(t)] for t in times]
+    given = [f.copy() for f in truth]
+    given[2] = given[2].with_array(np.zeros(SHAPE, np.float32))
+    write_series(given, tmp_path / "series.nrrd")
+    assert main(["impute-sequence", str(tmp_path / "series.nrrd"), str(tmp_path / "out.nrrd"), "--model",
+                 "linear", "--forecast", "1", "--times=" + ",".join(map(str, times)), "--quiet"]) == 0
+    out = read_series(tmp_path / "out.nrrd")
+    np.testing.assert_allclose(out[2].array, dense[3].array, atol=1e-3)
+    at_9_5 = dense[0].array + (dense[1].array - dense[0].array) * 9.5  # the forecast: median step 1.5
+    np.testing.assert_allclose(out[5].array, at_9_5, atol=1e-2)
+    evenly = impute_frames(given, "linear", "auto", 1)  # read as 0, 1, 2, 3, 4: another frame
+    assert np.abs(evenly[2].array - dense[3].array).mean() > 1.0
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--times=0,1,2"], "one finite time per frame"),
+    (["--times=0,1,x,3,4,5"], "--times takes numbers"),
+])
+def test_bad_times_exit_2_with_one_line(tmp_path, capsys, extra, message):
+    write_series(frames(), tmp_path / "series.nrrd")
+    assert main(["impute-sequence", str(tmp_path / "series.nrrd"), str(tmp_path / "out.nrrd"),
+                 "--model", "linear", "--quiet", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and not (tmp_path / "out.nrrd").exists()
+
+
+def test_a_table_takes_its_times_from_its_time_column(tmp_path, capsys):
+    (tmp_path / "t.csv").write_text("ID,TIME,score\n1,0,1\n1,1,\n1,2,3\n")
+    assert main(["impute-sequence", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--times=0,1,2",
+                 "--quiet"]) == 2
+    assert "TIME column" in capsys.readouterr().err

@@ -8,7 +8,12 @@ slicer = pytest.importorskip("slicer")
 import vtk  # noqa: E402  (the vtk that slicer-core pins)
 
 from MedRestoreLib import Cancelled, InputError, RestoreOptions, read_volume  # noqa: E402
-from MedRestoreLib.logic import MedRestoreLogic  # noqa: E402
+from MedRestoreLib.logic import (  # noqa: E402
+    DEFECTS_REFERENCE,
+    PROBABILITY_REFERENCE,
+    REPORT_REFERENCE,
+    MedRestoreLogic,  # noqa: E402
+)
 from MedRestoreLib.volume import Volume  # noqa: E402
 
 SHAPE = (24, 48, 48)  # k, j, i
@@ -269,6 +274,35 @@ def test_given_output_node_is_overwritten_and_returned(mrml_scene):
     assert mrml_scene.GetFirstNodeByName("phantom restored") is None
     with pytest.raises(InputError):
         MedRestoreLogic().restore(node, outputNode=node)
+
+
+def count_nodes(scene, class_name):
+    return scene.GetNodesByClass(class_name).GetNumberOfItems()
+
+
+def test_a_rerun_into_the_same_output_leaves_no_orphaned_results(mrml_scene):
+    node = damaged_node(mrml_scene)
+    logic = MedRestoreLogic()
+    blind = RestoreOptions.from_dict(dict(FAST, detect={"method": "median-mad"}))
+    output = logic.restore(node, blind)
+    counts = {name: count_nodes(mrml_scene, name) for name in
+              ("vtkMRMLSegmentationNode", "vtkMRMLTableNode", "vtkMRMLScalarVolumeNode")}
+    first_defects = output.GetNodeReference(DEFECTS_REFERENCE)
+    assert output.GetNodeReference(PROBABILITY_REFERENCE) is not None
+    for _ in range(2):  # Apply again with the output selected
+        logic.restore(node, blind, outputNode=output)
+    assert {name: count_nodes(mrml_scene, name) for name in counts} == counts
+    assert first_defects.GetScene() is None  # replaced, not orphaned
+    for role in (DEFECTS_REFERENCE, PROBABILITY_REFERENCE, REPORT_REFERENCE):
+        assert output.GetNodeReference(role).GetScene() is mrml_scene, role
+    # A known-mask run replaces the probability map too (it has none), and a mask that is the
+    # previous result's own defects segmentation is the user's input now: it stays.
+    mask = output.GetNodeReference(DEFECTS_REFERENCE)
+    logic.restore(node, RestoreOptions.from_dict(FAST), knownMaskNode=mask, outputNode=output)
+    assert mask.GetScene() is mrml_scene
+    assert output.GetNodeReference(PROBABILITY_REFERENCE) is None
+    assert count_nodes(mrml_scene, "vtkMRMLScalarVolumeNode") == counts["vtkMRMLScalarVolumeNode"] - 1
+    assert count_nodes(mrml_scene, "vtkMRMLSegmentationNode") == 2  # the kept mask and the new defects
 
 
 def test_given_output_node_untouched_on_failure(mrml_scene):

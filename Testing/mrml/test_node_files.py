@@ -120,14 +120,14 @@ def test_impute_slices_run_exports_the_volume(mrml_scene):
         run.cleanup()
 
 
-def make_sequence(scene, frames=3):
+def make_sequence(scene, frames=3, times=None):
     sequence = scene.AddNewNodeByClass("vtkMRMLSequenceNode", "series")
     sequence.SetIndexName("time")
     sequence.SetIndexUnit("s")
     for n in range(frames):
         item = slicer.vtkMRMLScalarVolumeNode()
         MedRestoreLogic.updateNodeFromVolume(item, _volume(phantom(n)))
-        sequence.SetDataNodeAtValue(item, str(10 * n))
+        sequence.SetDataNodeAtValue(item, times[n] if times else str(10 * n))
     return sequence
 
 
@@ -152,13 +152,47 @@ def test_sequences_round_trip_through_a_4d_file(mrml_scene, tmp_path):
     assert browsers.GetNumberOfItems() == 1
 
 
-def test_a_forecast_extends_the_index_by_its_last_step(mrml_scene, tmp_path):
+def test_a_forecast_extends_the_index_by_its_median_step_as_the_engine_forecasts(mrml_scene, tmp_path):
     from MedRestoreLib.volume import write_series
 
     sequence = make_sequence(mrml_scene, frames=2)
     write_series([_volume(phantom(n)) for n in range(4)], tmp_path / "f.nrrd")
     imported = import_sequence(mrml_scene, tmp_path / "f.nrrd", "forecast", like=sequence)
     assert [imported.GetNthIndexValue(n) for n in range(4)] == ["0", "10", "20", "30"]
+    irregular = make_sequence(mrml_scene, frames=3, times=("0", "1", "7"))  # steps 1 and 6: median 3.5
+    write_series([_volume(phantom(n)) for n in range(5)], tmp_path / "g.nrrd")
+    imported = import_sequence(mrml_scene, tmp_path / "g.nrrd", "forecast", like=irregular)
+    assert [imported.GetNthIndexValue(n) for n in range(5)] == ["0", "1", "7", "10.5", "14"]
+
+
+@pytest.mark.parametrize("model", ["linear", "lstm"])
+def test_panel_and_console_give_the_same_frames_for_irregular_time_points(mrml_scene, model):
+    # Visits at 0, 1, 3, 7, 8 with the third blank, and two forecast frames. The console path
+    # (logic → engine) and the panel's (node files → the real CLI child → import) must agree.
+    from MedRestoreLib.imputation.frames import impute_frames
+
+    times = ("0", "1", "3", "7", "8")
+    sequence = make_sequence(mrml_scene, frames=5, times=times)
+    MedRestoreLogic.updateNodeFromVolume(sequence.GetNthDataNode(2), _volume(np.zeros_like(phantom(2))))
+    console = MedRestoreLogic().imputeSequence(sequence, model=model, forecast=2)
+    run = prepare_impute_sequence(sequence, model=model, forecast=2, device="cpu")
+    try:
+        assert "--times=0.0,1.0,3.0,7.0,8.0" in run.arguments
+        status, monitor = run_child(run)
+        assert status == 0, monitor.full_log()
+        panel = run.collect(run)
+    finally:
+        run.cleanup()
+    assert panel.GetNumberOfDataNodes() == console.GetNumberOfDataNodes() == 7
+    values = [console.GetNthIndexValue(n) for n in range(7)]
+    assert [panel.GetNthIndexValue(n) for n in range(7)] == values == list(times) + ["9.5", "11"]  # median step 1.5
+    for n in range(7):
+        np.testing.assert_array_equal(slicer.util.arrayFromVolume(panel.GetNthDataNode(n)),
+                                      slicer.util.arrayFromVolume(console.GetNthDataNode(n)), err_msg=f"frame {n}")
+    # The times matter: read as 0, 1, 2, 3, 4 (what the panel did before) the frames differ.
+    frames = [MedRestoreLogic.volumeFromNode(sequence.GetNthDataNode(n)) for n in range(5)]
+    evenly = impute_frames(frames, model, "auto", 2)
+    assert not np.array_equal(evenly[2].array, slicer.util.arrayFromVolume(console.GetNthDataNode(2)))
 
 
 def test_tables_round_trip_through_csv_with_blank_cells(mrml_scene, tmp_path):
