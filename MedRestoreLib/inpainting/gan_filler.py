@@ -90,7 +90,10 @@ def correct_fill(model: GanModel, filled: np.ndarray, mask: np.ndarray,
     small = small_defects(mask, int(settings["small_defect_extent"]))  # dead/hot pixels
     small_tile = int(settings["small_defect_tile"])
     extent = int(settings["small_defect_extent"])
-    tiles = plan_tiles(mask & ~small, margin, min_tile, extent, small_tile) + \
+    # A 2-D image or a volume thinner than a slab has no context across slices: its tiles lie in
+    # the slices only, the slab's missing slices repeating the edge one (as in training).
+    axes = (0,) if mask.shape[0] < 2 * half + 1 else (0, 1, 2)
+    tiles = plan_tiles(mask & ~small, margin, min_tile, extent, small_tile, axes=axes) + \
         plan_tiles(small, margin, min_tile, extent, small_tile, axes=(0,))
     pad = padding(margin, min_tile, 4, half)
     padded_fill = np.pad(filled, pad, mode="edge")
@@ -120,7 +123,7 @@ def correct_fill(model: GanModel, filled: np.ndarray, mask: np.ndarray,
         if steps is not None:
             steps.report(done / len(tiles), f"GAN fill, {done}/{len(tiles)} tiles")
     result = filled.copy()
-    result[mask] = total[mask] / count[mask]  # one tile per axis and defect voxel
+    result[mask] = total[mask] / count[mask]  # one tile per axis (of ``axes``) and defect voxel
     return result
 
 

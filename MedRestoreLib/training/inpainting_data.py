@@ -75,6 +75,9 @@ def damaged_crop(t1_volumes, label_maps, data: dict, model: dict, rng: np.random
             image = synthetic_crop(label_maps[rng.integers(len(label_maps))], data["crop"], rng)
         else:
             image = t1_crop(t1_volumes[rng.integers(len(t1_volumes))], data["crop"], rng)
+        if rng.random() < data.get("thin_fraction", 0.0):  # a 2-D image or a 2–4-slice volume
+            first = int(rng.integers(0, image.shape[0] - 4))
+            image = np.ascontiguousarray(image[first: first + int(rng.integers(1, 5))])
         try:
             mask = defect_mask(image, kinds, weights, rng)
         except InputError:

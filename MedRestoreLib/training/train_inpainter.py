@@ -67,7 +67,11 @@ class Trainer:
         self.config, self.distributed = config, distributed
         device = distributed.device
         model, settings = config["model"], config["train"]
-        self.generator = build_generator(model).to(device)
+        self.generator = build_generator(model)
+        if settings.get("init_generator"):  # fine-tuning starts from a shipped generator's weights
+            self.generator.load_state_dict(torch.load(settings["init_generator"], map_location="cpu",
+                                                      weights_only=True))
+        self.generator = self.generator.to(device)
         self.critic = PatchDiscriminator(model["critic_width"]).to(device)
         self.g_optimiser = torch.optim.Adam(self.generator.parameters(), lr=settings["learning_rate"],
                                             betas=(0.5, 0.999))
