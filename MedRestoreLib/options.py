@@ -36,7 +36,8 @@ class FillMethod(str, Enum):
     NEIGHBOUR_MEDIAN = "neighbour-median"
     TELEA = "telea"
     NAVIER_STOKES = "navier-stokes"
-    GAN = "gan"  # the trained generator (models/inpaint-gan-v1.2.0) correcting a smooth fill
+    GAN = "gan"  # the trained generator (models/inpaint-gan, current version) correcting a smooth fill
+    AUTO = "auto"  # per region, the candidate that fills copies of it in intact tissue best (self-validated)
 
 
 class Device(str, Enum):
@@ -122,11 +123,12 @@ class FillOptions(_JsonOptions):
         telea_radius: neighbourhood radius in pixels of the OpenCV fillers.
         adapt_seconds: GAN only: seconds of test-time adaptation of the generator on the
             volume's intact voxels before filling; 0 (the default) = off.
+
     """
 
-    # The GAN filler: best measured on mixed defects (docs/filling.md); 3-D biharmonic is the
-    # classical alternative and wins on dead pixels, blobs and (2-D) partial lines.
-    method: FillMethod = FillMethod.GAN
+    # Self-validated: no single filler is best on every scan and defect (docs/filling.md), so
+    # each region takes the candidate that fills copies of its shape in the same image best.
+    method: FillMethod = FillMethod.AUTO
     telea_radius: int = 3
     adapt_seconds: float = 0.0
 

@@ -50,6 +50,8 @@ class RestoreReport:
     defect_regions: int
     seconds_detect: float
     seconds_fill: float
+    detection_threshold: Optional[float] = None  # the threshold this volume calibrated (LSTM)
+    fill_choices: List[dict] = field(default_factory=list)  # auto: method per group of regions
 
     def measurements(self) -> List[Measurement]:
         return [
@@ -63,7 +65,13 @@ class RestoreReport:
                         "connected components (26-neighbourhood) of the defect mask"),
             Measurement("detection time", round(self.seconds_detect, 3), "s", "wall time of detection"),
             Measurement("fill time", round(self.seconds_fill, 3), "s", "wall time of filling"),
-        ]
+        ] + ([Measurement("detection threshold", round(self.detection_threshold, 4), "",
+                          "probability threshold this volume calibrated from its own score tail")]
+             if self.detection_threshold is not None else []) + [
+            Measurement(f"fill: {choice['group']}", choice["method"], "",
+                        f"{choice['voxels']} voxels in {choice['regions']} regions; probe PSNR (dB) "
+                        + ", ".join(f"{name} {score}" for name, score in choice["scores"].items()))
+            for choice in self.fill_choices]
 
     def as_dict(self) -> Dict[str, object]:
         return asdict(self)
@@ -123,12 +131,13 @@ def detect(volume: Volume, options: Optional[DetectOptions] = None,
 
 
 def _detect(volume: Volume, options: DetectOptions, steps: Steps,
-            device: str = "cpu") -> Tuple[Volume, Volume, Attempt]:
+            device: str = "cpu", diagnostics: Optional[dict] = None) -> Tuple[Volume, Volume, Attempt]:
     """(mask, probability, the attempt that succeeded): on a CUDA out-of-memory error the
     detector runs again with smaller slabs, then on the CPU, and the message says so."""
     steps.report(0.0, "detecting defects")
     (probability, mask), attempt = run_with_oom_fallback(
-        lambda on, slab: run_detector(volume.array, options, on, steps, slab=slab), device, SLAB,
+        lambda on, slab: run_detector(volume.array, options, on, steps, slab=slab, diagnostics=diagnostics),
+        device, SLAB,
         notify=lambda message: steps.report(0.0, message))
     steps.report(1.0, "defects detected")
     return (volume.with_array(mask.astype(np.uint8), VolumeKind.LABEL),
@@ -162,12 +171,13 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
     steps = Steps(progress, cancel)
 
     started = time.perf_counter()
+    diagnostics: dict = {}
     if mask is not None:
         defects = _check_mask(volume, mask)
         probability = None
         detector = "given"
     else:
-        mask_volume, probability, attempt = _detect(volume, options.detect, steps.sub(0.0, 0.3), device)
+        mask_volume, probability, attempt = _detect(volume, options.detect, steps.sub(0.0, 0.3), device, diagnostics)
         device = attempt.device  # the fill too stays on the CPU after a CUDA out-of-memory error
         defects = mask_volume.array.astype(bool)
         detector = options.detect.method.value
@@ -179,27 +189,34 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
         fill_steps = steps.sub(0.3, 1.0)
         # A learned fill on CUDA retries with smaller batches, then on the CPU (classical fills
         # run on the CPU and never reach the retry).
+        used = {}
+
+        def fill(on, pixels):
+            used["filler"] = filler_for(options.fill, on, pixels, options.seed)
+            return used["filler"](original.astype(np.float64), defects, fill_steps)
+
         filled, fill_attempt = run_with_oom_fallback(
-            lambda on, pixels: filler_for(options.fill, on, pixels)(original.astype(np.float64), defects, fill_steps),
-            device, FILL_BATCH_PIXELS, notify=lambda message: fill_steps.report(0.0, message),
+            fill, device, FILL_BATCH_PIXELS, notify=lambda message: fill_steps.report(0.0, message),
             min_tile=FILL_BATCH_PIXELS // 16)
+        fill_choices = [asdict(choice) for choice in getattr(used["filler"], "choices", [])]
         device, fell_back = fill_attempt.device, fell_back or fill_attempt.fell_back
         repaired = original.copy()
         repaired[defects] = cast_to_dtype(filled[defects], original.dtype)
     else:
-        repaired = original.copy()
+        repaired, fill_choices = original.copy(), []
     steps.report(1.0, "restore done")
     finished = time.perf_counter()
 
     from scipy import ndimage
 
     _, regions = ndimage.label(defects, structure=np.ones((3, 3, 3), bool))
+    detection_threshold = diagnostics.get("threshold")
     report = RestoreReport(
         detector=detector, filler=options.fill.method.value, seed=options.seed,
         device=f"{device} (after CUDA ran out of memory)" if fell_back else device,
         mask_given=mask is not None, voxels=int(original.size), voxels_changed=int(defects.sum()),
         defect_regions=int(regions), seconds_detect=detected - started,
-        seconds_fill=finished - detected)
+        seconds_fill=finished - detected, detection_threshold=detection_threshold, fill_choices=fill_choices)
     return RestoreResult(volume.with_array(repaired),
                          volume.with_array(defects.astype(np.uint8), VolumeKind.LABEL),
                          probability, report)

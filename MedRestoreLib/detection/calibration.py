@@ -5,10 +5,10 @@ resolution or a noise level the model never met, healthy tissue can score higher
 validation. The scores of one volume are mostly healthy voxels, and their tail tells how many
 healthy voxels a threshold would flag:
 
-1. take the scores (log-odds) of the voxels below the model's validated threshold — healthy
-   tissue, with at most the faintest of the real defects;
-2. fit an exponential tail to them between their 99th and 99.9th percentiles (the tail of
-   classifier log-odds is close to exponential);
+1. take the scores (log-odds) of the volume's voxels (signal voids, decided otherwise, left out);
+2. fit an exponential tail between their 90th and 99th percentiles — healthy tissue as long as
+   real defects are under 1 % of the volume (the tail of classifier log-odds is close to
+   exponential);
 3. extrapolate: the threshold above which the fitted tail expects at most ``target_rate`` of the
    volume's voxels.
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 TARGET_RATE = 1e-4  # at most 0.01 % of a volume's healthy voxels flagged (issue target)
-LOW, HIGH = 0.99, 0.999  # quantiles of the healthy scores between which the tail is fitted
+LOW, HIGH = 0.90, 0.99  # quantiles between which the healthy tail is fitted
 MIN_VOXELS = 2000  # below this many scores the tail cannot be fitted; the validated threshold holds
 
 
@@ -52,15 +52,14 @@ def calibrate_threshold(probability: np.ndarray, validated: float, exclude: np.n
         target_rate: the share of the volume's voxels the healthy tail may put above the threshold.
     """
     scores = probability if exclude is None else probability[~exclude]
-    below = scores[scores < validated]
-    if below.size < MIN_VOXELS:
+    if scores.size < MIN_VOXELS:
         return Calibration(float(validated), float(validated), float("nan"))
-    low, high = np.quantile(below, [LOW, HIGH])
+    low, high = np.quantile(scores, [LOW, HIGH])
     s_low, s_high = _logit(low), _logit(high)
     if not s_high > s_low:
         return Calibration(float(validated), float(validated), float("nan"))
-    rate = np.log(10.0) / (s_high - s_low)  # survival falls tenfold from LOW to HIGH
-    expected_above_high = (1.0 - HIGH) * below.size
+    rate = np.log((1.0 - LOW) / (1.0 - HIGH)) / (s_high - s_low)  # survival ∝ exp(−rate · score)
+    expected_above_high = (1.0 - HIGH) * scores.size
     allowed = target_rate * probability.size
     tail = s_high + np.log(max(expected_above_high / allowed, 1e-12)) / rate
     tail_probability = float(1.0 / (1.0 + np.exp(-tail)))

@@ -10,7 +10,9 @@ background, and must stay untouched. The two are told apart by where the run lie
    except where the object closes around it: a plateau voxel with object on both sides along
    at least two axes within ``reach`` voxels (a box or ellipsoid cut into the object's edge),
    or along one axis within ``thin`` voxels (a dropped slice or line), belongs to the object;
-3. *void*: every other plateau voxel — enclosed runs, and the enclosed parts of border runs.
+3. *void*: enclosed runs whose faces are tissue (not clipped dark background), small border
+   runs that cut into tissue (a dropout at the field of view's edge), and the enclosed pieces of
+   the background that cut into tissue, grown into their less enclosed outer part.
 
 Images whose dark tissue is clipped to the void level (8-bit data with zeros scattered inside
 the object) would otherwise light up: a plateau component counts only when it is solid (few
@@ -28,7 +30,12 @@ THIN = 3  # voxels: a run at most this thick between object voxels is a dropped 
 SMALL_FRACTION = 0.05  # a border run below this share of the volume may be a dropout, not background
 FACE_LEVEL = 0.3  # normalised intensity of tissue along a dropout's faces (p0.5–p99.5 window)
 FALLOFF = 0.85  # faces at least this share of the layer behind them: no partial-volume edge
+THIN_STACK = 5  # slices: along an axis this short, the volume's faces are not its outside
+GROW = 4  # voxels an accepted cut may grow along the plateau into its less enclosed outer part
 MIN_INTERIOR = 4  # voxels: an enclosed run of the void level at least this large is a void
+MIN_INTERIOR_CLIPPED = 64  # ... in an image where the level also occurs scattered by chance
+DARK = 0.02  # of the intensity window: voxels this close to the level are dark
+CLIPPED_SHARE = 0.1  # the level being between this share and 1 − it of the dark voxels: clipping
 
 
 def void_levels(array: np.ndarray) -> List[float]:
@@ -84,7 +91,7 @@ def _face_values(array: np.ndarray, obj: np.ndarray, region: np.ndarray) -> np.n
 
 
 def _cuts_into_tissue(array: np.ndarray, obj: np.ndarray, candidates: np.ndarray, background: np.ndarray,
-                      whole: bool = False) -> np.ndarray:
+                      whole: bool = False, level: float = None, falloff: bool = False) -> np.ndarray:
     """The pieces of ``candidates`` (enclosed parts of border plateaus) whose faces cut through
     tissue: the object voxels along a piece are brighter than the object's own edge against the
     rest of the background (its 90th percentile), as a dropout cuts through tissue while a
@@ -96,7 +103,8 @@ def _cuts_into_tissue(array: np.ndarray, obj: np.ndarray, candidates: np.ndarray
     low, high = np.percentile(values, [0.5, 99.5])
     scale = max(high - low, 1e-12)
     edge = (_face_values(array, obj, background & ~candidates).astype(np.float64) - low) / scale
-    edge_level = max(float(np.percentile(edge, 90)) if edge.size else 0.0, FACE_LEVEL)
+    floor = FACE_LEVEL if level is None else level
+    edge_level = max(float(np.percentile(edge, 90)) if edge.size else 0.0, floor)
     pieces, count = ndimage.label(candidates, np.ones((3, 3, 3), bool) if whole else None)
     for number, piece in enumerate(ndimage.find_objects(pieces), start=1):
         grown = tuple(slice(max(s.start - 2, 0), s.stop + 2) for s in piece)
@@ -110,7 +118,7 @@ def _cuts_into_tissue(array: np.ndarray, obj: np.ndarray, candidates: np.ndarray
         face, inner = float(np.median(faces)), float(np.median(behind)) if behind.size else float(np.median(faces))
         # A cut through tissue keeps the tissue's brightness up to the void; an object's own
         # edge fades into the background over a voxel or two (partial volume).
-        if face > edge_level or (whole and face > FACE_LEVEL / 2 and face >= FALLOFF * inner):
+        if face > edge_level or (falloff and face > floor / 2 and face >= FALLOFF * inner):
             result[grown] |= region
     return result
 
@@ -170,6 +178,8 @@ def void_map(array: np.ndarray, reach: int = REACH, thin: int = THIN) -> np.ndar
             continue
         border = np.zeros(count + 1, bool)
         for axis in range(3):
+            if array.shape[axis] <= THIN_STACK:
+                continue  # a few-slice stack: its first and last slices are not the outside
             for index in (0, -1):
                 border[np.unique(np.take(labels, index, axis=axis))] = True
         sizes = np.bincount(labels.ravel(), minlength=count + 1)
@@ -177,10 +187,26 @@ def void_map(array: np.ndarray, reach: int = REACH, thin: int = THIN) -> np.ndar
         # image's edge (a head filling the field of view) when it cuts into tissue; a large one
         # is the background, of which only the enclosed pieces that cut into tissue are voids.
         small = border & (sizes <= SMALL_FRACTION * array.size)
-        inside = ~border & (sizes >= MIN_INTERIOR)
+        # Where the level is only part of the dark voxels (noise clipped at 0, dark 8-bit tissue)
+        # it turns up by chance, and a small run of it proves nothing: only solid runs of some
+        # size count. A masked background is the level throughout, an unclipped one never.
+        values = array[obj]
+        low, high = np.percentile(values, [0.5, 99.5]) if values.size else (level, level + 1.0)
+        dark = int(np.count_nonzero(array <= level + DARK * (high - low)))
+        share = np.count_nonzero(array == level) / max(dark, 1)
+        clipped = CLIPPED_SHARE < share < 1 - CLIPPED_SHARE
+        inside = ~border & (sizes >= (MIN_INTERIOR_CLIPPED if clipped else MIN_INTERIOR))
         inside[0] = small[0] = False
         result |= inside[labels]
-        result |= _cuts_into_tissue(array, obj, small[labels], np.zeros(array.shape, bool), whole=True)
+        if clipped:
+            continue  # runs touching clipped background are told from it by nothing reliable
+        result |= _cuts_into_tissue(array, obj, small[labels], np.zeros(array.shape, bool), whole=True, falloff=True)
         large = border & ~small
-        result |= _cuts_into_tissue(array, obj, plateau & large[labels] & enclosed, plateau & large[labels])
+        cuts = _cuts_into_tissue(array, obj, plateau & large[labels] & enclosed, plateau & large[labels])
+        # A cut into a curved edge is enclosed on two axes only in its depth; its outer part still
+        # lies between object voxels along one axis: grow the accepted cut into it.
+        if cuts.any():
+            allowed = plateau & large[labels] & (axes_reach >= 1)
+            cuts = ndimage.binary_dilation(cuts, iterations=GROW, mask=allowed)
+        result |= cuts
     return result

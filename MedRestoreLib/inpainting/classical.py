@@ -32,11 +32,18 @@ def biharmonic_2d(array, mask, steps: Optional[Steps] = None) -> np.ndarray:
     return _fill_remaining(result, mask & ~_reachable_2d(mask))
 
 
-def biharmonic_3d(array, mask, steps: Optional[Steps] = None) -> np.ndarray:
+def biharmonic_3d(array, mask, steps: Optional[Steps] = None, max_region: Optional[int] = None,
+                  max_regions: Optional[int] = None) -> np.ndarray:
     """scikit-image's biharmonic inpainting in 3-D, one connected defect region at a time.
 
     Each region is solved in its bounding box grown by a margin, which keeps the sparse systems
     small (the whole-volume system is what makes naive 3-D biharmonic take minutes).
+
+    Args:
+        max_region: regions (with the defects sharing their box) of more voxels are not solved
+            and left NaN — a 32³ hole costs seconds on one core; ``auto`` gives it to others.
+        max_regions: solve at most this many regions (the rest NaN): thousands of dead pixels
+            cost a solve each.
     """
     from scipy import ndimage
     from skimage.restoration import inpaint_biharmonic
@@ -47,6 +54,8 @@ def biharmonic_3d(array, mask, steps: Optional[Steps] = None) -> np.ndarray:
     labels, count = ndimage.label(mask, structure=np.ones((3, 3, 3), bool))
     margin = 3
     unsolved = np.zeros(mask.shape, bool)
+    skipped = np.zeros(mask.shape, bool)
+    solved_count = 0
     for n, box in enumerate(ndimage.find_objects(labels)):
         grown = tuple(slice(max(s.start - margin, 0), min(s.stop + margin, size))
                       for s, size in zip(box, mask.shape))
@@ -54,14 +63,21 @@ def biharmonic_3d(array, mask, steps: Optional[Steps] = None) -> np.ndarray:
         if (mask[grown] & ~region_mask).any():
             # Other defects inside the box are unknown too; solve them together.
             region_mask = mask[grown]
+        if (max_region is not None and region_mask.sum() > max_region) or \
+                (max_regions is not None and solved_count >= max_regions):
+            skipped[grown] |= labels[grown] == n + 1
+            continue
         if region_mask.all():
             unsolved[grown] |= labels[grown] == n + 1  # no known voxel in reach of this region
             continue
         solved = inpaint_biharmonic(result[grown], region_mask)
         result[grown] = np.where(region_mask, solved, result[grown])
+        solved_count += 1
         if steps is not None:
             steps.report((n + 1) / count, f"biharmonic 3-D, region {n + 1}/{count}")
-    return _fill_remaining(result, unsolved)
+    result = _fill_remaining(result, unsolved & ~skipped)
+    result[skipped] = np.nan
+    return result
 
 
 def adjacent_slices(array, mask, steps: Optional[Steps] = None) -> np.ndarray:
