@@ -37,6 +37,7 @@ class FillMethod(str, Enum):
     TELEA = "telea"
     NAVIER_STOKES = "navier-stokes"
     GAN = "gan"  # the trained generator (models/inpaint-gan, current version) correcting a smooth fill
+    UNET = "unet"  # the same generator trained on reconstruction losses alone (models/inpaint-unet)
     AUTO = "auto"  # per region, the candidate that fills copies of it in intact tissue best (self-validated)
 
 

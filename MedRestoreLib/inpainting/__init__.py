@@ -18,11 +18,13 @@ def filler_for(options: FillOptions, device: str = "cpu", batch_pixels: Optional
     ``device`` is where learned fillers run ("cpu" or "cuda"), ``batch_pixels`` how much of the
     GAN's input one forward pass takes (None: its default; the out-of-memory fallback lowers it),
     ``seed`` where ``auto`` places its probe copies."""
-    from .gan_filler import MAX_BATCH_PIXELS, gan_fill  # imports torch only when called
+    from .gan_filler import MAX_BATCH_PIXELS, UNET_MODEL_ID, gan_fill  # imports torch only when called
 
     table = {
         FillMethod.GAN: functools.partial(gan_fill, device=device, adapt_seconds=options.adapt_seconds,
                                           batch_pixels=batch_pixels or MAX_BATCH_PIXELS),
+        FillMethod.UNET: functools.partial(gan_fill, device=device, batch_pixels=batch_pixels or MAX_BATCH_PIXELS,
+                                           model_id=UNET_MODEL_ID),
         FillMethod.BIHARMONIC_3D: biharmonic_3d,
         FillMethod.BIHARMONIC_2D: biharmonic_2d,
         FillMethod.ADJACENT_SLICES: adjacent_slices,

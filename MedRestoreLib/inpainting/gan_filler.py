@@ -30,6 +30,7 @@ from ..models.folder import load_verified_weights, read_model_folder
 from ..progress import Steps
 
 MODEL_ID = "inpaint-gan"  # its current version comes from models/index.json
+UNET_MODEL_ID = "inpaint-unet"  # the same network trained without the critic
 MAX_BATCH_PIXELS = 48 * 48 * 64  # tile pixels per forward pass by default: bounds memory (~0.3 GB)
 
 
@@ -129,15 +130,17 @@ def correct_fill(model: GanModel, filled: np.ndarray, mask: np.ndarray,
 
 def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanModel] = None,
              device: str = "cpu", adapt_seconds: float = 0.0, adapt_steps: Optional[int] = None,
-             batch_pixels: int = MAX_BATCH_PIXELS) -> np.ndarray:
+             batch_pixels: int = MAX_BATCH_PIXELS, model_id: str = MODEL_ID) -> np.ndarray:
     """Fill the masked voxels of ``array`` (k, j, i) with the GAN filler.
 
     Args:
         array: float array; masked voxels' values are never read.
         mask: bool array of the same shape, True = defect.
         steps: progress/cancel.
-        model: a loaded :class:`GanModel`; the shipped one by default.
+        model: a loaded :class:`GanModel`; by default the current version of ``model_id``.
         device: where to load the shipped model when ``model`` is None.
+        model_id: which shipped generator (``inpaint-gan``, adversarial; ``inpaint-unet``,
+            reconstruction only) when ``model`` is None.
         adapt_seconds: > 0: first fine-tune a copy of the generator on this volume's intact
             voxels for that long (:mod:`.test_time_adaptation`, seed 0); 0: off.
         adapt_steps: also stop the adaptation after this many steps (a reproducible fill
@@ -165,7 +168,7 @@ def gan_fill(array, mask, steps: Optional[Steps] = None, model: Optional[GanMode
         return result
     if mask.all():
         raise InputError("every voxel is masked: there is no known voxel to fill from")
-    model = model or load_gan(device=device)
+    model = model or load_gan(current_folder(model_id), device=device)
     known_values = array[~mask]
     low, high = _window(known_values)
     settings = model.config["model"]

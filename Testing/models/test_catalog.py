@@ -17,7 +17,7 @@ def test_current_folders_are_the_index_entries_marked_current():
         if entry["current"]:
             assert current_folder(entry["id"]) == MODELS_DIR / entry["folder"]
             assert folder(entry["id"], entry["version"]) == MODELS_DIR / entry["folder"]
-    assert {e.id for e in entries()} == {"defect-lstm", "inpaint-gan", "slice-lstm", "slice-srn",
+    assert {e.id for e in entries()} == {"defect-lstm", "inpaint-gan", "inpaint-unet", "slice-lstm", "slice-srn",
                                          "sequence-lstm", "sequence-srn"}
 
 
