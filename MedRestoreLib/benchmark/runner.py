@@ -109,6 +109,11 @@ def run_benchmark(out: Path, quick: bool = False, seed: int = 0, device: str = "
               "column_covariance_256_slices_seconds": covariance_seconds,
               "targets": [dict(zip(("target", "goal", "measured", "verdict"), row)) for row in targets]}
     result["imputation"] = imputation
+    if not quick:  # per image domain (none trained on): their own files, and sections below
+        from . import detection_domains, filling_domains
+
+        result["detection_domains"] = detection_domains.run(out, seeds=seeds[:2])
+        result["filling_domains"] = filling_domains.run(out, seeds=seeds[:1])
     write_json(result, out / "benchmark.json")
     (out / "benchmark.md").write_text(_markdown(result, targets))
     return result
@@ -137,6 +142,14 @@ def _markdown(result, targets) -> str:
               imputation_markdown(result["imputation"]), "## Imputation targets", "",
               "| target | goal | measured | verdict |", "|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in result["imputation"]["targets"]] + [""]
+    if "detection_domains" in result:
+        from .detection_domains import detection_domains_markdown
+        from .filling_domains import filling_domains_markdown
+
+        lines += ["# Detection per image domain (none trained on; figure false_alarms.png)", "",
+                  detection_domains_markdown(result["detection_domains"]),
+                  "# Filling per image domain, true mask (none trained on)", "",
+                  filling_domains_markdown(result["filling_domains"])]
     lines += ["## Targets", "", "| target | goal | measured | verdict |", "|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in targets]
     return "\n".join(lines) + "\n"
