@@ -27,7 +27,6 @@ import numpy as np
 
 from ..defects import corrupt
 from ..detection.detector import run_detector
-from ..detection.dpd import compute_features
 from ..detection.localizer import load_localizer
 from ..json_output import write_json
 from ..metrics import psnr, scores_from_counts
@@ -59,14 +58,14 @@ def _average_precision(truth: np.ndarray, score: np.ndarray) -> float:
 
 
 def _detect_all(array: np.ndarray, localizer) -> Dict[str, tuple]:
-    """(probability, mask) of every method on one volume; the features are computed once."""
-    features, _ = compute_features(array)
-    results = {}
-    for method, options in (("lstm", DetectOptions()), ("lstm-fixed", DetectOptions(calibrate=False)),
-                            ("median-mad", DetectOptions(method="median-mad"))):
-        results[method] = run_detector(array, options, localizer=localizer,
-                                       features=None if method == "median-mad" else features)
-    return results
+    """(probability, mask) of every method on one volume. The network runs once: the fixed
+    threshold's mask is the same probability against the validated threshold (the calibrated
+    one is never lower, so the voxels raised to it as certain stay in)."""
+    diagnostics: dict = {}
+    probability, mask = run_detector(array, DetectOptions(), localizer=localizer, diagnostics=diagnostics)
+    validated = diagnostics.get("validated", localizer.threshold)
+    return {"lstm": (probability, mask), "lstm-fixed": (probability, probability >= validated),
+            "median-mad": run_detector(array, DetectOptions(method="median-mad"))}
 
 
 def detection_domains(domains: Dict[str, Domain], seeds: List[int], steps: Optional[Steps] = None,

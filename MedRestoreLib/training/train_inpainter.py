@@ -89,17 +89,21 @@ class Trainer:
                                 (self.d_optimiser, settings["critic_learning_rate"])):
             for group in optimiser.param_groups:
                 group["lr"] = base * learning_rate_factor(step, settings["steps"])
-        adversarial = settings["adversarial_weight"] > 0 and step >= settings["adversarial_start"]
+        # The critic learns from the first step (several updates a step, ``critic_steps``); the
+        # generator feels it only from ``adversarial_start``, once it tells real from filled.
+        critic = settings["adversarial_weight"] > 0
+        adversarial = critic and step >= settings["adversarial_start"]
         logs = {}
         fake, mask = generate(self.generator, slabs, half)
-        if adversarial:
-            real = truth.detach().requires_grad_(True)
-            real_logits = self.critic(real, mask)
-            fake_logits = self.critic(fake.detach(), mask)
-            weights = patch_weights(mask, real_logits.shape)
-            d_loss = discriminator_loss(real_logits, fake_logits, weights)
-            d_total = d_loss + 0.5 * settings["r1_weight"] * r1_penalty(real_logits, real, weights)
-            optimise(self.d_optimiser, d_total, self.critic.parameters(), self.distributed, clip=None)
+        if critic:
+            for _ in range(int(settings.get("critic_steps", 1))):
+                real = truth.detach().requires_grad_(True)
+                real_logits = self.critic(real, mask)
+                fake_logits = self.critic(fake.detach(), mask)
+                weights = patch_weights(mask, real_logits.shape)
+                d_loss = discriminator_loss(real_logits, fake_logits, weights)
+                d_total = d_loss + 0.5 * settings["r1_weight"] * r1_penalty(real_logits, real, weights)
+                optimise(self.d_optimiser, d_total, self.critic.parameters(), self.distributed, clip=None)
             logs["critic"] = float(d_loss.detach())
         loss = reconstruction_loss(fake, truth, mask, settings["gradient_weight"])
         logs["reconstruction"] = float(loss.detach())
