@@ -69,10 +69,11 @@ def _detect_all(array: np.ndarray, localizer) -> Dict[str, tuple]:
 
 
 def detection_domains(domains: Dict[str, Domain], seeds: List[int], steps: Optional[Steps] = None,
-                      restores: bool = True) -> Dict[str, object]:
-    """The per-domain tables (see the module docstring) as a JSON-ready dict."""
+                      restores: bool = True, model: Optional[Path] = None) -> Dict[str, object]:
+    """The per-domain tables (see the module docstring) as a JSON-ready dict; ``model``: a
+    localizer folder to score instead of the shipped one (restores use the shipped one)."""
     steps = steps or Steps()
-    localizer = load_localizer()
+    localizer = load_localizer(model)
     per_domain: Dict[str, dict] = {}
     total = len(domains) * (len(KINDS) * len(seeds) + 1 + (len(seeds) if restores else 0))
     done = 0
@@ -217,11 +218,11 @@ def save_false_alarm_figure(result: Dict[str, object], path) -> None:
 
 
 def run(out: Path, quick: bool = False, seeds: Optional[List[int]] = None,
-        steps: Optional[Steps] = None) -> Dict[str, object]:
+        steps: Optional[Steps] = None, model: Optional[Path] = None) -> Dict[str, object]:
     """Measure, and write ``detection_domains.json``, ``.md`` and ``false_alarms.png`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     result = detection_domains(development_domains(quick=quick), seeds or ([0] if quick else [0, 1]), steps,
-                               restores=not quick)
+                               restores=not quick and model is None, model=model)
     write_json(result, out / "detection_domains.json")
     (out / "detection_domains.md").write_text(detection_domains_markdown(result))
     save_false_alarm_figure(result, out / "false_alarms.png")
@@ -234,8 +235,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--quick", action="store_true", help="four domains, one seed, no restores")
     parser.add_argument("--seeds", type=int, nargs="+")
+    parser.add_argument("--model", type=Path, help="a trained localizer folder to score instead of the shipped one")
     args = parser.parse_args(argv)
-    run(args.out, args.quick, args.seeds)
+    run(args.out, args.quick, args.seeds, model=args.model)
     print(f"wrote {args.out}/detection_domains.md")
 
 
