@@ -355,7 +355,8 @@ def test_choices_come_from_the_engine():
         set(choice_values(fields["fillMethod"]))
     from MedRestoreLib.options import FillOptions
 
-    assert field_default(fields["fillMethod"]) == FillOptions().method.value == "gan"  # the engine's default
+    # the engine's default: the self-validated choice per region
+    assert field_default(fields["fillMethod"]) == FillOptions().method.value == "auto"
     assert choice_values(fields["detector"]) == [m.value for m in DetectorMethod]
     assert choice_values(fields["device"]) == [d.value for d in Device] == ["auto", "cpu", "cuda"]
     assert choice_values(fields["sliceModel"]) == list(SLICE_MODELS) == ["lstm", "srn", "linear", "cubic", "gmm"]

@@ -86,7 +86,7 @@ def test_blind_restore_reports_what_it_did():
     _, damaged, _ = damaged_phantom()
     result = restore(damaged)
     report = result.report
-    assert report.detector == "lstm" and report.filler == "gan"  # the defaults
+    assert report.detector == "lstm" and report.filler == "auto"  # the defaults
     assert report.voxels_changed == int(result.mask.array.sum()) > 0
     assert report.device in ("cpu", "cuda")
     names = [m.name for m in report.measurements()]

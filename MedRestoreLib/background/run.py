@@ -40,7 +40,7 @@ SEQUENCE_MODEL_DEFAULT = DEFAULT_SEQUENCE_MODEL.value
 # What runs without torch: the classical detector and fills, and the non-network imputers
 # (checked in a Python without torch by `make check-slicer-versions`).
 _CLASSICAL_DETECTORS = ("median-mad",)
-_NETWORK_FILLS = ("gan",)
+_NETWORK_FILLS = ("gan", "unet", "auto")  # auto runs the GAN among its candidates
 _CLASSICAL_MODELS = ("linear", "cubic", "gmm")
 
 
