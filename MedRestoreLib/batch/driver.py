@@ -1,0 +1,210 @@
+"""``run_batch``: one task over many inputs on a Dask cluster, with a report and a resume.
+
+    >>> from MedRestoreLib.batch import BatchSettings, run_batch
+    >>> result = run_batch("scans/", "restored/", task="restore", settings=BatchSettings(workers=2))
+    >>> result.failed, result.status            # 0, ExitStatus.OK; restored/summary.csv lists every input
+
+Inputs are submitted a window at a time and their results taken with ``as_completed`` as they
+arrive; each finished future is released at once, so the client's and the scheduler's memory
+stay flat over any number of inputs. Workers write outputs atomically (temporary file, then a
+rename); partial files that a killed worker leaves are removed at the start and at the end,
+so neither a worker's death nor a stop (Ctrl+C, SIGTERM) leaves a half-written output.
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+from ..errors import ExitStatus, InputError
+from ..progress import ProgressCallback, Steps
+from .inputs import BatchInput, discover
+from .report import Report
+from .tasks import FAILED, SKIPPED, Task, TaskSpec, task_spec
+
+
+@dataclass
+class BatchSettings:
+    """Where and how a batch runs.
+
+    Attributes:
+        workers: worker processes of the embedded cluster (default: the CPU count).
+        memory_limit: per embedded worker: "4GB", "auto" (the machine's memory shared out) or "0" (none).
+        scheduler: address of an existing Dask scheduler ("tcp://host:8786"); None embeds a cluster.
+        retries: runs of a task after its worker died, before it is reported and skipped.
+        resume: keep outputs that exist and read back; compute only the rest.
+        resources: worker resources each task needs, e.g. {"GPU": 1} (workers started with
+            ``--resources GPU=1``); the embedded workers offer them.
+    """
+
+    workers: Optional[int] = None
+    memory_limit: str = "auto"
+    scheduler: Optional[str] = None
+    retries: int = 2
+    resume: bool = False
+    resources: Dict[str, float] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        from dask.utils import parse_bytes
+
+        if self.workers is not None and (isinstance(self.workers, bool) or int(self.workers) != self.workers
+                                         or self.workers < 1):
+            raise InputError(f"workers must be an integer ≥ 1, got {self.workers!r}")
+        if isinstance(self.retries, bool) or int(self.retries) != self.retries or self.retries < 0:
+            raise InputError(f"retries must be an integer ≥ 0, got {self.retries!r}")
+        if str(self.memory_limit) != "auto":
+            try:
+                parse_bytes(str(self.memory_limit))
+            except ValueError:
+                raise InputError(f"memory limit '{self.memory_limit}': give a size like 4GB, auto or 0") from None
+        if self.scheduler is not None and "://" not in self.scheduler:
+            raise InputError(f"scheduler address '{self.scheduler}' needs a protocol, e.g. tcp://host:8786")
+
+
+@dataclass
+class BatchResult:
+    """How a batch ended (the rows are in ``out_dir/summary.csv``)."""
+
+    out_dir: Path
+    total: int
+    done: int  # outputs written, or kept by resume
+    failed: int
+    skipped: int  # of done: kept from an earlier run (resume)
+
+    @property
+    def status(self) -> ExitStatus:
+        """OK when every input is done, SOME_FAILED (3) when any failed."""
+        return ExitStatus.SOME_FAILED if self.failed else ExitStatus.OK
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """The batch was stopped (Ctrl+C, SIGTERM): the cluster is shut down, finished outputs are
+    kept (``resume`` continues), no partial file is left. ``result`` counts what was done."""
+
+    def __init__(self, result: BatchResult):
+        super().__init__(f"stopped after {result.done + result.failed} of {result.total} inputs")
+        self.result = result
+
+
+def run_batch(inputs, out_dir, task="restore", options=None, device: Optional[str] = None,
+              settings: Optional[BatchSettings] = None, progress: Optional[ProgressCallback] = None) -> BatchResult:
+    """Run ``task`` on every input of ``inputs``; outputs mirror the inputs under ``out_dir``.
+
+    Args:
+        inputs: a folder, a glob or a CSV manifest (:mod:`.inputs`).
+        out_dir: output folder (created), with ``results.jsonl`` and ``summary.csv``.
+        task: "restore", "detect" or "impute-slices" (:class:`~.tasks.Task`).
+        options: the task's options: ``RestoreOptions``, ``DetectOptions`` or
+            ``SliceImputeOptions`` (or their ``to_dict()``); None takes the defaults.
+        device: "auto", "cpu" or "cuda" on the workers (None: the options' own).
+        settings: the cluster and retries (:class:`BatchSettings`).
+        progress: ``progress(fraction, message)`` after each input; the message counts
+            done, failed and remaining inputs.
+
+    Returns:
+        :class:`BatchResult`; failed inputs are rows with their reason, never an exception.
+
+    Raises:
+        InputError: bad inputs, options or settings, or an unreachable scheduler.
+        BatchInterrupted: stopped by KeyboardInterrupt (Ctrl+C or the CLI's SIGTERM).
+    """
+    from .cluster import require_dask
+
+    require_dask()
+    settings = settings or BatchSettings()
+    settings.validate()
+    spec = task_spec(task, options, device)
+    out_dir = Path(out_dir)
+    items = discover(str(inputs), out_dir)
+    masked = [item.label for item in items if item.mask]
+    if masked and spec.task is not Task.RESTORE:
+        raise InputError(f"{masked[0]}: a mask applies to --task restore only")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_partial_outputs(items)
+    report = Report(out_dir, [item.name for item in items], settings.resume)
+    steps = Steps(progress)
+    try:
+        # closing(): a stop that lands outside the generator still shuts the cluster down before
+        # the partial files are swept, not whenever the generator is collected.
+        with contextlib.closing(_records(items, spec, settings, steps)) as records:
+            for record in records:
+                report.add(record)
+                steps.report(len(report.rows) / len(items), report.counts())
+    except KeyboardInterrupt:
+        raise BatchInterrupted(_finish(report, items, out_dir)) from None
+    except BaseException:
+        _finish(report, items, out_dir)
+        raise
+    return _finish(report, items, out_dir)
+
+
+def _finish(report: Report, items: List[BatchInput], out_dir: Path) -> BatchResult:
+    _remove_partial_outputs(items)
+    report.close({item.name: item.label for item in items})
+    skipped = sum(row["status"] == SKIPPED for row in report.rows.values())
+    return BatchResult(out_dir, len(items), report.done, report.failed, skipped)
+
+
+def _remove_partial_outputs(items: List[BatchInput]) -> None:
+    from ..volume import partial_writes
+
+    for item in items:
+        for partial in partial_writes(item.output):
+            try:
+                os.remove(partial)
+            except OSError:  # another process removed it (a worker finishing its own write)
+                pass
+
+
+def _records(items: List[BatchInput], spec: TaskSpec, settings: BatchSettings, steps: Steps) -> Iterator[dict]:
+    """Start (or reach) the cluster and yield each input's record as it completes."""
+    from distributed import as_completed
+
+    from .cluster import connect, describe
+    from .worker import ModelsPlugin, run_on_worker
+
+    workers = settings.workers or os.cpu_count() or 1
+    with connect(settings.scheduler, workers, settings.memory_limit, settings.retries, settings.resources) as client:
+        client.register_plugin(ModelsPlugin(spec))
+        steps.report(0.0, f"{len(items)} inputs on {describe(client)}")
+        run = uuid.uuid4().hex[:8]  # keys unique to this run: a shared scheduler may hold others
+        queued = iter(enumerate(items))
+        waiting: Dict[str, BatchInput] = {}
+
+        def submit(index: int, item: BatchInput):
+            future = client.submit(run_on_worker, item, spec, settings.resume, pure=False,
+                                   key=f"medrestore-{spec.task.value}-{run}-{index}", retries=settings.retries,
+                                   resources=settings.resources or None)
+            waiting[future.key] = item
+            return future
+
+        # A window of a few tasks per worker thread keeps every worker busy without handing the
+        # scheduler (and this process) thousands of futures at once.
+        window = max(4, 2 * sum(client.nthreads().values()))
+        completed = as_completed([submit(n, item) for n, item in itertools.islice(queued, window)])
+        for future in completed:
+            item = waiting.pop(future.key)
+            record = future.result() if future.status == "finished" else _failure(item, future.exception())
+            future.release()  # as soon as it is read: nothing of it stays on the cluster
+            del future
+            following = next(queued, None)
+            if following is not None:
+                completed.add(submit(*following))
+            yield record
+
+
+def _failure(item: BatchInput, error: BaseException) -> dict:
+    """The record of a task that did not return: its workers died, or Dask failed to run it."""
+    from distributed.scheduler import KilledWorker
+
+    if isinstance(error, KilledWorker):
+        reason = (f"the worker died each of the {error.allowed_failures + 1} times it ran this input "
+                  "(out of memory under the memory limit, or a crash); skipped")
+    else:
+        reason = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+    return {"input": item.label, "output": item.name, "status": FAILED, "reason": reason[:300],
+            "voxels_changed": None, "seconds": None, "worker": None, "peak_memory_mb": None}
