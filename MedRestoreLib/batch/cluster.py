@@ -28,7 +28,7 @@ def require_dask() -> None:
 
 @contextlib.contextmanager
 def connect(scheduler: Optional[str], workers: int, memory_limit: str, retries: int,
-            resources: Optional[Dict[str, float]] = None) -> Iterator[object]:
+            resources: Optional[Dict[str, float]] = None, timeout: float = 10.0) -> Iterator[object]:
     """A ``distributed.Client`` for the batch; closed (and the embedded cluster shut down,
     its worker processes stopped) when the block ends, however it ends.
 
@@ -39,6 +39,7 @@ def connect(scheduler: Optional[str], workers: int, memory_limit: str, retries: 
             worker ("4GB", "auto" = the machine's memory shared out, "0" = none).
         retries: times a task is run again after its worker died (embedded cluster only).
         resources: abstract resources each embedded worker offers (e.g. {"GPU": 1}).
+        timeout: seconds to wait for ``scheduler``.
 
     Raises:
         InputError: the scheduler cannot be reached.
@@ -48,7 +49,7 @@ def connect(scheduler: Optional[str], workers: int, memory_limit: str, retries: 
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{timeout}s")
         except (OSError, TimeoutError, ValueError) as error:
             raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({error})") from None
         try:

@@ -12,7 +12,6 @@ so neither a worker's death nor a stop (Ctrl+C, SIGTERM) leaves a half-written o
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import uuid
@@ -39,6 +38,7 @@ class BatchSettings:
         resume: keep outputs that exist and read back; compute only the rest.
         resources: worker resources each task needs, e.g. {"GPU": 1} (workers started with
             ``--resources GPU=1``); the embedded workers offer them.
+        connect_timeout: seconds to wait for ``scheduler``.
     """
 
     workers: Optional[int] = None
@@ -47,6 +47,7 @@ class BatchSettings:
     retries: int = 2
     resume: bool = False
     resources: Dict[str, float] = field(default_factory=dict)
+    connect_timeout: float = 10.0
 
     def validate(self) -> None:
         from dask.utils import parse_bytes
@@ -112,7 +113,8 @@ def run_batch(inputs, out_dir, task="restore", options=None, device: Optional[st
         InputError: bad inputs, options or settings, or an unreachable scheduler.
         BatchInterrupted: stopped by KeyboardInterrupt (Ctrl+C or the CLI's SIGTERM).
     """
-    from .cluster import require_dask
+    from .cluster import connect, require_dask
+    from .worker import ModelsPlugin
 
     require_dask()
     settings = settings or BatchSettings()
@@ -123,21 +125,29 @@ def run_batch(inputs, out_dir, task="restore", options=None, device: Optional[st
     masked = [item.label for item in items if item.mask]
     if masked and spec.task is not Task.RESTORE:
         raise InputError(f"{masked[0]}: a mask applies to --task restore only")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_partial_outputs(items)
-    report = Report(out_dir, [item.name for item in items], settings.resume)
-    steps = Steps(progress)
+    steps, report = Steps(progress), None
+    workers = settings.workers or os.cpu_count() or 1
     try:
-        # closing(): a stop that lands outside the generator still shuts the cluster down before
-        # the partial files are swept, not whenever the generator is collected.
-        with contextlib.closing(_records(items, spec, settings, steps)) as records:
-            for record in records:
+        # An embedded cluster is shut down (its workers stopped) when this block ends, before
+        # _finish sweeps partial files, so no worker writes after the sweep. (On an existing
+        # cluster a task already running finishes its own atomic write, or fails it.)
+        with connect(settings.scheduler, workers, settings.memory_limit, settings.retries,
+                     settings.resources, settings.connect_timeout) as client:
+            client.register_plugin(ModelsPlugin(spec))
+            # Nothing is written before the cluster is there: a bad scheduler address leaves no trace.
+            out_dir.mkdir(parents=True, exist_ok=True)
+            _remove_partial_outputs(items)
+            report = Report(out_dir, [item.name for item in items], settings.resume)
+            for record in _records(client, items, spec, settings, steps):
                 report.add(record)
                 steps.report(len(report.rows) / len(items), report.counts())
     except KeyboardInterrupt:
+        if report is None:
+            raise
         raise BatchInterrupted(_finish(report, items, out_dir)) from None
     except BaseException:
-        _finish(report, items, out_dir)
+        if report is not None:
+            _finish(report, items, out_dir)
         raise
     return _finish(report, items, out_dir)
 
@@ -160,41 +170,46 @@ def _remove_partial_outputs(items: List[BatchInput]) -> None:
                 pass
 
 
-def _records(items: List[BatchInput], spec: TaskSpec, settings: BatchSettings, steps: Steps) -> Iterator[dict]:
-    """Start (or reach) the cluster and yield each input's record as it completes."""
+def _records(client, items: List[BatchInput], spec: TaskSpec, settings: BatchSettings,
+             steps: Steps) -> Iterator[dict]:
+    """Submit the inputs to ``client``'s cluster and yield each one's record as it completes."""
     from distributed import as_completed
 
-    from .cluster import connect, describe
-    from .worker import ModelsPlugin, run_on_worker
+    from .cluster import describe
+    from .worker import run_on_worker
 
-    workers = settings.workers or os.cpu_count() or 1
-    with connect(settings.scheduler, workers, settings.memory_limit, settings.retries, settings.resources) as client:
-        client.register_plugin(ModelsPlugin(spec))
-        steps.report(0.0, f"{len(items)} inputs on {describe(client)}")
-        run = uuid.uuid4().hex[:8]  # keys unique to this run: a shared scheduler may hold others
-        queued = iter(enumerate(items))
-        waiting: Dict[str, BatchInput] = {}
+    steps.report(0.0, f"{len(items)} inputs on {describe(client)}")
+    run = uuid.uuid4().hex[:8]  # keys unique to this run: a shared scheduler may hold others
+    queued = iter(enumerate(items))
+    waiting: Dict[str, BatchInput] = {}
 
-        def submit(index: int, item: BatchInput):
-            future = client.submit(run_on_worker, item, spec, settings.resume, pure=False,
-                                   key=f"medrestore-{spec.task.value}-{run}-{index}", retries=settings.retries,
-                                   resources=settings.resources or None)
-            waiting[future.key] = item
-            return future
+    def submit(index: int, item: BatchInput):
+        future = client.submit(run_on_worker, item, spec, settings.resume, pure=False,
+                               key=f"medrestore-{spec.task.value}-{run}-{index}", retries=settings.retries,
+                               resources=settings.resources or None)
+        waiting[future.key] = item
+        return future
 
-        # A window of a few tasks per worker thread keeps every worker busy without handing the
-        # scheduler (and this process) thousands of futures at once.
-        window = max(4, 2 * sum(client.nthreads().values()))
-        completed = as_completed([submit(n, item) for n, item in itertools.islice(queued, window)])
-        for future in completed:
-            item = waiting.pop(future.key)
-            record = future.result() if future.status == "finished" else _failure(item, future.exception())
-            future.release()  # as soon as it is read: nothing of it stays on the cluster
-            del future
-            following = next(queued, None)
-            if following is not None:
-                completed.add(submit(*following))
-            yield record
+    # One task in flight per worker thread: the scheduler (and this process) never hold thousands
+    # of futures, and a worker never has a task waiting behind the one it runs. That matters when
+    # a worker dies: Dask counts the death against every task assigned to it, so a queued,
+    # innocent input would be retried (and after `retries` deaths, skipped) with the guilty one.
+    # A new task goes out as soon as one finishes: an idle gap of a round trip (milliseconds)
+    # per task that takes seconds. The thread count is read again each time: a cluster may grow.
+    completed = as_completed([submit(n, item) for n, item in itertools.islice(queued, _threads(client))])
+    for future in completed:
+        item = waiting.pop(future.key)
+        record = future.result() if future.status == "finished" else _failure(item, future.exception())
+        future.release()  # as soon as it is read: nothing of it stays on the cluster
+        del future
+        for following in itertools.islice(queued, max(_threads(client) - len(waiting), 0)):
+            completed.add(submit(*following))
+        yield record
+
+
+def _threads(client) -> int:
+    """Worker threads of the cluster now (at least 1: tasks wait for a worker that joins later)."""
+    return max(sum(client.nthreads().values()), 1)
 
 
 def _failure(item: BatchInput, error: BaseException) -> dict:

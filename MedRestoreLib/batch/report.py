@@ -21,6 +21,15 @@ NOT_RUN = "not run"
 RESULTS, SUMMARY = "results.jsonl", "summary.csv"
 
 
+def _ends_with_newline(path: Path) -> bool:
+    """True for an empty file or one whose last byte ends a line."""
+    with open(path, "rb") as handle:
+        if handle.seek(0, os.SEEK_END) == 0:
+            return True
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
+
+
 class Report:
     """Collects the records of one batch run.
 
@@ -38,6 +47,8 @@ class Report:
         self.previous = self._previous_successes() if resume else {}
         self.rows: Dict[str, Dict[str, Any]] = {}
         self._stream = open(self.results_path, "a" if resume else "w", encoding="utf-8")
+        if resume and not _ends_with_newline(self.results_path):
+            self._stream.write("\n")  # after a line cut by a crash, the next record starts on its own line
 
     def _previous_successes(self) -> Dict[str, Dict[str, Any]]:
         found = {}
