@@ -133,7 +133,7 @@ def run_batch(inputs, out_dir, task="restore", options=None, device: Optional[st
         # cluster a task already running finishes its own atomic write, or fails it.)
         with connect(settings.scheduler, workers, settings.memory_limit, settings.retries,
                      settings.resources, settings.connect_timeout) as client:
-            client.register_plugin(ModelsPlugin(spec))
+            client.register_plugin(ModelsPlugin(spec, embedded=settings.scheduler is None))
             # Nothing is written before the cluster is there: a bad scheduler address leaves no trace.
             out_dir.mkdir(parents=True, exist_ok=True)
             _remove_partial_outputs(items)

@@ -6,6 +6,8 @@ version as the client that submits the batch).
 """
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Any, Dict
 
 from distributed import WorkerPlugin, get_worker
@@ -31,15 +33,25 @@ def pin_threads() -> None:
 
 
 class ModelsPlugin(WorkerPlugin):
-    """Holds a :class:`LoadedModels` per worker, filled with ``spec``'s networks at setup."""
+    """Holds a :class:`LoadedModels` per worker, filled with ``spec``'s networks at setup.
+
+    Args:
+        spec: the batch's task.
+        embedded: the workers belong to the batch's own LocalCluster: they ignore SIGINT, which
+            Ctrl+C sends to the terminal's whole process group; the batch stops them itself, in
+            order (a worker started by the user, ``dask worker``, keeps its own Ctrl+C).
+    """
 
     name = PLUGIN_NAME
 
-    def __init__(self, spec: TaskSpec):
+    def __init__(self, spec: TaskSpec, embedded: bool = False):
         self.spec = spec
+        self.embedded = embedded
         self.models = None
 
     def setup(self, worker) -> None:
+        if self.embedded and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         pin_threads()
         self.models = LoadedModels()
         try:

@@ -186,6 +186,25 @@ def test_a_stopped_batch_keeps_finished_outputs_and_resume_computes_only_the_res
         assert read_volume(tmp_path / "out" / name).shape == (16, 40, 40)
 
 
+def test_ctrl_c_in_a_terminal_stops_the_whole_batch_quietly(tmp_path):
+    # Ctrl+C sends SIGINT to the terminal's process group: the command and its worker processes.
+    make_inputs(tmp_path / "in", 6)
+    process = start_batch([str(tmp_path / "in"), str(tmp_path / "out"), "--workers", "2", "--device", "cpu"],
+                          start_new_session=True)
+    try:
+        wait_for_progress(process, 1)
+        cluster = psutil.Process(process.pid).children(recursive=True)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill() if process.poll() is None else None
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr[-2000:]
+    time.sleep(0.5)
+    assert not [p for p in cluster if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not hidden_files(tmp_path / "out")
+    assert "not run" in (tmp_path / "out" / "summary.csv").read_text()
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--factor", "2"], "--factor applies to --task impute-slices, not restore"),
     (["--task", "impute-slices"], "needs exactly one of --factor and --missing"),
