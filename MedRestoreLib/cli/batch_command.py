@@ -110,8 +110,8 @@ def batch_command(args, progress):
                                         f"{done.total} inputs; finished outputs are kept, no partial file is left "
                                         "(--resume continues)")
     progress.close()
-    print(f"{result.done} of {result.total} inputs done ({result.skipped} kept from an earlier run), "
-          f"{result.failed} failed; see {args.out_dir}/summary.csv")
+    kept = f" ({result.skipped} kept from an earlier run)" if result.skipped else ""
+    print(f"{result.done} of {result.total} inputs done{kept}, {result.failed} failed; see {args.out_dir}/summary.csv")
     if result.failed:
         return ExitStatus.SOME_FAILED, (f"medrestore batch: {result.failed} of {result.total} inputs failed; "
                                         f"the reasons are in {args.out_dir}/summary.csv")

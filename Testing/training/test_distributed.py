@@ -123,3 +123,15 @@ def test_slice_imputer_on_two_ranks_holds_one_set_of_weights(tmp_path):
     assert_ranks_held_the_saved_weights(state, ("model",), 2)
     metadata = json.loads((tmp_path / "run" / "metadata.json").read_text())
     assert metadata["steps_done"] == 4 and metadata["device"] == "cpu × 2"
+
+
+def test_sequence_imputer_on_two_ranks_holds_one_set_of_weights(tmp_path):
+    config = {"model": {"id": "sequence-srn", "version": "0.0.1", "cell": "srn", "hidden": 8},
+              "data": {"synthetic_subjects": 20, "min_visits": 4, "max_visits": 6, "max_missing_rate": 0.4,
+                       "max_forecast": 2},
+              "train": {"seed": 1, "steps": 4, "batch": 8, "learning_rate": 0.01, "checkpoint_every": 2}}
+    (tmp_path / "sequence.json").write_text(json.dumps(config))
+    train("sequence-imputer", tmp_path / "sequence.json", tmp_path / "run")
+    state = checkpoint(tmp_path / "run")
+    assert state["step"] == 4
+    assert_ranks_held_the_saved_weights(state, ("model",), 2)
