@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -94,10 +95,14 @@ def batch_benchmark(out: Path, count: int = 32, size: int = 96, workers=(1, 2), 
     options = ["--device", device] + list(restore_options or [])
     inputs = out / "inputs"
     make_inputs(inputs, count, size, seed)
+    load = os.getloadavg()  # the machine may be shared: each run records the load around it
     loop = child_json("MedRestoreLib.benchmark.batch", "--loop", str(inputs), str(out / "loop"), "--", *options)
-    result = {"count": count, "size": size, "options": options, "loop": loop, "batch": {}}
+    loop["load_average_1min"] = [round(load[0], 2), round(os.getloadavg()[0], 2)]
+    result = {"count": count, "size": size, "options": options, "cpus": os.cpu_count(), "loop": loop, "batch": {}}
     for n in workers:
+        load = os.getloadavg()
         run = run_batch_command(inputs, out / f"batch-{n}", n, options)
+        run["load_average_1min"] = [round(load[0], 2), round(os.getloadavg()[0], 2)]
         run["identical_to_loop"] = identical_outputs(out / "loop", out / f"batch-{n}")
         result["batch"][str(n)] = run
     return result
@@ -108,17 +113,18 @@ def batch_markdown(result: Dict[str, object]) -> str:
     rate = {"loop": 60 * count / loop["seconds"]}
     lines = [f"{count} volumes of {result['size']}³, `medrestore restore` options {' '.join(result['options'])} "
              "(wall time end to end: process and cluster start included)", "",
-             "| run | seconds | volumes/min | × loop | peak memory (MB) | outputs identical to the loop |",
-             "|---|---|---|---|---|---|",
+             f"on {result['cpus']} CPUs; load average (1 min) before → after each run", "",
+             "| run | seconds | volumes/min | × loop | peak memory (MB) | outputs identical to the loop | load |",
+             "|---|---|---|---|---|---|---|",
              f"| shell loop of `medrestore restore` | {loop['seconds']:.1f} | {rate['loop']:.2f} | 1.00 | "
-             f"{loop['peak_memory_mb']:.0f} per process | — |"]
+             f"{loop['peak_memory_mb']:.0f} per process | — | {_load(loop)} |"]
     for workers, run in result["batch"].items():
         rate[workers] = 60 * count / run["seconds"]
         memory = "; ".join(f"{w['first_mb']:.0f} → {w['last_mb']:.0f} ({w['volumes']} vols)"
                            for w in run["workers"].values())
         lines.append(f"| `medrestore batch --workers {workers}` | {run['seconds']:.1f} | {rate[workers]:.2f} | "
                      f"{rate[workers] / rate['loop']:.2f} | per worker, first → last: {memory} | "
-                     f"{run['identical_to_loop']}/{count} |")
+                     f"{run['identical_to_loop']}/{count} | {_load(run)} |")
     lines += ["", "| target | goal | measured | verdict |", "|---|---|---|---|"]
     if "2" in result["batch"]:
         speed_up = rate["2"] / rate["loop"]
@@ -128,6 +134,11 @@ def batch_markdown(result: Dict[str, object]) -> str:
     lines.append(f"| worker memory, first → last volume | ≤ +{100 * FLAT_MEMORY:.0f} % | {100 * growth:+.1f} % | "
                  f"{verdict(growth <= FLAT_MEMORY, 100 * (FLAT_MEMORY - growth))} |")
     return "\n".join(lines) + "\n"
+
+
+def _load(run: Dict[str, object]) -> str:
+    before, after = run.get("load_average_1min", (float("nan"), float("nan")))
+    return f"{before:.1f} → {after:.1f}"
 
 
 def main(argv=None) -> None:
