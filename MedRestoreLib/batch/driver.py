@@ -121,6 +121,8 @@ def run_batch(inputs, out_dir, task="restore", options=None, device: Optional[st
     settings.validate()
     spec = task_spec(task, options, device)
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: exists and is not a folder")
     items = discover(str(inputs), out_dir)
     masked = [item.label for item in items if item.mask]
     if masked and spec.task is not Task.RESTORE:

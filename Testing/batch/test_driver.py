@@ -57,6 +57,8 @@ def test_a_mask_for_another_task_or_an_unreachable_scheduler_is_refused_and_noth
     (tmp_path / "list.csv").write_text("input,mask\nv.nrrd,v.nrrd\n")
     with pytest.raises(InputError, match="a mask applies to --task restore only"):
         run_batch(tmp_path / "list.csv", tmp_path / "out", "detect")
+    with pytest.raises(InputError, match="exists and is not a folder"):
+        run_batch(tmp_path / "list.csv", tmp_path / "v.nrrd")
     with pytest.raises(InputError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         run_batch(tmp_path / "v.nrrd", tmp_path / "out", settings=BatchSettings(scheduler="tcp://127.0.0.1:9",
                                                                                  connect_timeout=1))
