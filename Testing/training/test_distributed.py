@@ -1,4 +1,5 @@
-"""Training under ``torchrun --nproc_per_node=2`` (gloo on the CPU), a few steps of tiny configs:
+"""Training under ``torchrun --nproc_per_node=2`` (gloo on the CPU), a few steps of tiny configs
+of the GAN, detector, slice- and sequence-imputer trainers:
 every rank holds the same weights, a run stopped and resumed on the same world size ends exactly
 where the uninterrupted run ends, and a checkpoint resumes on another world size. Real torchrun,
 real data (the cache of ``make data``; skipped without it)."""
@@ -32,6 +33,19 @@ def tiny_gan_config(path: Path, **train) -> Path:
     config["train"].update(steps=4, batch=2, crops_per_batch=1, adversarial_start=1, checkpoint_every=2,
                            snapshot_steps=[], max_seconds=None, **train)
     config["validation"].update(crops_per_kind=1, spacings_mm=[2.0], kinds=["box"])
+    path.write_text(json.dumps(config))
+    return path
+
+
+def tiny_detector_config(path: Path, **train) -> Path:
+    """The detector's config shrunk to seconds: a tiny localizer, one volume and one atlas, small
+    regions, three kinds, 4 steps."""
+    config = json.loads((CONFIGS / "defect-lstm-v2.json").read_text())
+    config["model"].update(hidden=4, lstm_hidden=2)
+    config["data"].update(training=["ch2bet.nii.gz"], spacings_mm=[2.0], atlases=["aal.nii.gz"], region=[16, 48, 48],
+                          crop=[8, 24, 24], kinds=["box", "dead-pixels", "clean"], kind_weights={})
+    config["train"].update(steps=4, batch=2, checkpoint_every=2, max_seconds=None, **train)
+    config["validation"].update(episodes_per_kind=1)
     path.write_text(json.dumps(config))
     return path
 
@@ -84,35 +98,44 @@ def assert_same(first, second, where="") -> None:
         assert first == second, where
 
 
-def test_gan_trainer_on_two_ranks_keeps_them_identical_and_resumes_exactly(tmp_path):
-    parts = ("generator", "critic", "g_optimiser", "d_optimiser")
-    config = tiny_gan_config(tmp_path / "gan.json")
-    train("inpainting", config, tmp_path / "whole")
+# target, tiny config, its networks, every part of its checkpoint
+TRAINERS = {"inpainting": (tiny_gan_config, ("generator", "critic"), ("g_optimiser", "d_optimiser")),
+            "detector": (tiny_detector_config, ("model",), ("optimiser", "schedule"))}
+
+
+@pytest.mark.parametrize("target", sorted(TRAINERS))
+def test_a_trainer_on_two_ranks_keeps_them_identical_and_resumes_exactly(tmp_path, target):
+    tiny, networks, others = TRAINERS[target]
+    config = tiny(tmp_path / "config.json")
+    train(target, config, tmp_path / "whole")
     whole = checkpoint(tmp_path / "whole")
     assert whole["step"] == 4
-    assert_ranks_held_the_saved_weights(whole, ("generator", "critic"), 2)
+    assert_ranks_held_the_saved_weights(whole, networks, 2)
     metadata = json.loads((tmp_path / "whole" / "metadata.json").read_text())
     assert metadata["steps_done"] == 4 and metadata["device"] == "cpu × 2"
 
-    train("inpainting", tiny_gan_config(tmp_path / "half.json", stop_after_steps=2), tmp_path / "resumed")
+    train(target, tiny(tmp_path / "half.json", stop_after_steps=2), tmp_path / "resumed")
     halfway = checkpoint(tmp_path / "resumed")
+    first = networks[0]
     assert halfway["step"] == 2 and not any(
-        torch.equal(halfway["generator"][k], whole["generator"][k]) for k in whole["generator"] if "weight" in k)
+        torch.equal(halfway[first][k], whole[first][k]) for k in whole[first] if "weight" in k)
     (tmp_path / "other-world").mkdir()
     shutil.copyfile(tmp_path / "resumed" / "checkpoint.pt", tmp_path / "other-world" / "checkpoint.pt")
-    train("inpainting", config, tmp_path / "resumed", "--resume")
+    train(target, config, tmp_path / "resumed", "--resume")
     resumed = checkpoint(tmp_path / "resumed")
     assert resumed["step"] == 4
-    for part in parts:
+    for part in networks + others:
         assert_same(resumed[part], whole[part], part)
     assert_same(resumed["rank_states"], whole["rank_states"], "rank_states")
 
+    if target != "inpainting":
+        return  # the same loop resumes every trainer; one trainer shows it on another world size
     # The step-2 checkpoint of two ranks goes on in one process: its own stream, the same weights to start.
-    log = train("inpainting", config, tmp_path / "other-world", "--resume", ranks=1)
+    log = train(target, config, tmp_path / "other-world", "--resume", ranks=1)
     assert "resumed at step 2" in log
     alone = checkpoint(tmp_path / "other-world")
     assert alone["step"] == 4 and alone["world_size"] == 1
-    assert_ranks_held_the_saved_weights(alone, ("generator", "critic"), 1)
+    assert_ranks_held_the_saved_weights(alone, networks, 1)
     assert json.loads((tmp_path / "other-world" / "metadata.json").read_text())["steps_done"] == 4
 
 
