@@ -6,9 +6,10 @@
 
 Inputs are submitted as worker threads become free (one in flight per thread) and their results
 taken with ``as_completed`` as they arrive; each finished future is released at once, so the
-client's and the scheduler's memory stay flat over any number of inputs. Workers write outputs atomically (temporary file, then a
-rename); partial files that a killed worker leaves are removed at the start and at the end,
-so neither a worker's death nor a stop (Ctrl+C, SIGTERM) leaves a half-written output.
+client's and the scheduler's memory stay flat over any number of inputs. Workers write outputs
+atomically (temporary file, then a rename); partial files that a killed worker leaves are
+removed at the start and at the end, so neither a worker's death nor a stop (Ctrl+C, SIGTERM)
+leaves a half-written output.
 """
 from __future__ import annotations
 
