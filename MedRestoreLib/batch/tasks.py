@@ -124,8 +124,13 @@ def preload(spec: TaskSpec, models: LoadedModels) -> None:
     detect = spec.options if spec.task is Task.DETECT else spec.options["detect"]
     if DetectorMethod(detect["method"]) is not DetectorMethod.MEDIAN_MAD:
         models.localizer(device)
-    if spec.task is Task.RESTORE and FillMethod(spec.options["fill"]["method"]) is FillMethod.GAN:
+    fill = FillMethod(spec.options["fill"]["method"]) if spec.task is Task.RESTORE else None
+    if fill in (FillMethod.GAN, FillMethod.AUTO):  # auto tries the GAN among its candidates
         models.gan(device)
+    elif fill is FillMethod.UNET:
+        from ..inpainting.gan_filler import UNET_MODEL_ID
+
+        models.gan(device, UNET_MODEL_ID)
 
 
 def _one_line(text: str, limit: int = 300) -> str:

@@ -11,7 +11,7 @@ holder per thread (a batch worker runs one task at a time).
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, List, Tuple
 
 
 class LoadedModels:
@@ -44,6 +44,10 @@ class LoadedModels:
         from ..imputation.slices import load_slice_network
 
         return self._get(("slices", cell), lambda: load_slice_network(cell))
+
+    def loaded(self) -> List[Tuple[str, str]]:
+        """What is loaded, in load order: (model, device or variant) pairs."""
+        return list(self._loaded)
 
     def __len__(self) -> int:
         return len(self._loaded)

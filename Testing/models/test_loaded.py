@@ -24,6 +24,17 @@ def test_restore_and_detect_reuse_the_loaded_networks_with_identical_results():
     assert np.array_equal(mask.array, fresh.mask.array) and len(models) == 2
 
 
+def test_the_unet_and_auto_fills_reuse_their_generators_with_identical_results():
+    damaged, _, _ = corrupt(head_phantom(), "box", seed=1)
+    for method, loaded in (("unet", "inpaint-unet"), ("auto", "inpaint-gan")):
+        models = LoadedModels()
+        options = RestoreOptions.from_dict({"detect": {"method": "median-mad"}, "fill": {"method": method},
+                                            "device": "cpu"})
+        reused = restore(damaged, options, models=models)
+        assert models.loaded() == [(loaded, "cpu")]
+        assert np.array_equal(reused.volume.array, restore(damaged, options).volume.array), method
+
+
 def test_classical_methods_load_nothing_and_the_slice_imputer_loads_its_network_once():
     models = LoadedModels()
     restore(head_phantom(), RestoreOptions.from_dict({"detect": {"method": "median-mad"},
