@@ -20,8 +20,9 @@ from .devices import resolve_device
 from .errors import InputError
 from .inpainting import filler_for
 from .inpainting.gan_filler import MAX_BATCH_PIXELS as FILL_BATCH_PIXELS
+from .models.loaded import LoadedModels
 from .oom_fallback import Attempt, run_with_oom_fallback
-from .options import DetectOptions, RestoreOptions
+from .options import DetectOptions, DetectorMethod, RestoreOptions
 from .progress import CancelCallback, ProgressCallback, Steps
 from .volume import Volume, VolumeKind, cast_to_dtype
 
@@ -116,8 +117,11 @@ def _check_mask(volume: Volume, mask: Volume) -> np.ndarray:
 
 def detect(volume: Volume, options: Optional[DetectOptions] = None,
            progress: Optional[ProgressCallback] = None,
-           cancel: Optional[CancelCallback] = None, device: str = "auto") -> Tuple[Volume, Volume]:
+           cancel: Optional[CancelCallback] = None, device: str = "auto",
+           models: Optional[LoadedModels] = None) -> Tuple[Volume, Volume]:
     """Find defects.
+
+    ``models`` holds networks loaded by an earlier call (a batch worker's); None loads them.
 
     Returns:
         (mask, probability): uint8 0/1 label volume (the detector's decision at its threshold)
@@ -126,17 +130,24 @@ def detect(volume: Volume, options: Optional[DetectOptions] = None,
     options = options or DetectOptions()
     options.validate()
     check_intensity_volume(volume)
-    mask, probability, _ = _detect(volume, options, Steps(progress, cancel), resolve_device(device))
+    mask, probability, _ = _detect(volume, options, Steps(progress, cancel), resolve_device(device), models=models)
     return mask, probability
 
 
-def _detect(volume: Volume, options: DetectOptions, steps: Steps,
-            device: str = "cpu", diagnostics: Optional[dict] = None) -> Tuple[Volume, Volume, Attempt]:
+def _detect(volume: Volume, options: DetectOptions, steps: Steps, device: str = "cpu",
+            diagnostics: Optional[dict] = None,
+            models: Optional[LoadedModels] = None) -> Tuple[Volume, Volume, Attempt]:
     """(mask, probability, the attempt that succeeded): on a CUDA out-of-memory error the
     detector runs again with smaller slabs, then on the CPU, and the message says so."""
     steps.report(0.0, "detecting defects")
+
+    def localizer(on):  # only the learned detectors have one to load
+        learned = models is not None and DetectorMethod(options.method) is not DetectorMethod.MEDIAN_MAD
+        return models.localizer(on) if learned else None
+
     (probability, mask), attempt = run_with_oom_fallback(
-        lambda on, slab: run_detector(volume.array, options, on, steps, slab=slab, diagnostics=diagnostics),
+        lambda on, slab: run_detector(volume.array, options, on, steps, localizer=localizer(on), slab=slab,
+                                      diagnostics=diagnostics),
         device, SLAB,
         notify=lambda message: steps.report(0.0, message))
     steps.report(1.0, "defects detected")
@@ -146,7 +157,7 @@ def _detect(volume: Volume, options: DetectOptions, steps: Steps,
 
 def restore(volume: Volume, options: Optional[RestoreOptions] = None,
             progress: Optional[ProgressCallback] = None, cancel: Optional[CancelCallback] = None,
-            mask: Optional[Volume] = None) -> RestoreResult:
+            mask: Optional[Volume] = None, models: Optional[LoadedModels] = None) -> RestoreResult:
     """Detect defects (or take ``mask``) and fill them; the input is never modified.
 
     Args:
@@ -155,6 +166,7 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
         progress: ``progress(fraction, message)``, called as work advances.
         cancel: ``cancel() -> bool``; when it returns True, :class:`Cancelled` is raised.
         mask: known defect mask (non-zero = defect) on the image's grid; detection is skipped.
+        models: networks loaded by an earlier call, reused (a batch worker's); None loads them.
 
     Returns:
         :class:`RestoreResult`. Voxels outside the mask are bit-identical to the input; geometry
@@ -177,7 +189,8 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
         probability = None
         detector = "given"
     else:
-        mask_volume, probability, attempt = _detect(volume, options.detect, steps.sub(0.0, 0.3), device, diagnostics)
+        mask_volume, probability, attempt = _detect(volume, options.detect, steps.sub(0.0, 0.3), device, diagnostics,
+                                                    models)
         device = attempt.device  # the fill too stays on the CPU after a CUDA out-of-memory error
         defects = mask_volume.array.astype(bool)
         detector = options.detect.method.value
@@ -192,7 +205,7 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
         used = {}
 
         def fill(on, pixels):
-            used["filler"] = filler_for(options.fill, on, pixels, options.seed)
+            used["filler"] = filler_for(options.fill, on, pixels, options.seed, models)
             return used["filler"](original.astype(np.float64), defects, fill_steps)
 
         filled, fill_attempt = run_with_oom_fallback(

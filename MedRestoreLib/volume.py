@@ -12,6 +12,7 @@ Example:
 """
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -249,6 +250,14 @@ def _write_atomically(image, path) -> None:
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def partial_writes(path) -> List[Path]:
+    """Temporary files that writes of ``path`` interrupted by a kill (SIGKILL, power loss) left
+    behind: ``_write_atomically`` names them ``.<name>.<random><extension>`` beside the target."""
+    path = Path(path)
+    pattern = f".{glob.escape(path.name)}.*{glob.escape(_extension(path))}"
+    return sorted(p for p in path.parent.glob(pattern) if p.is_file())
 
 
 def _umask() -> int:

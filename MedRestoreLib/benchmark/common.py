@@ -1,9 +1,8 @@
-"""What every benchmark section shares: the development volumes, the 256³ timing volume, the
-verdict written beside a target, and the peak-memory reading of a timing child."""
+"""What every benchmark section shares: the development volumes, the 256³ timing volume and the
+verdict written beside a target (a timing child's peak memory: :mod:`MedRestoreLib.memory`)."""
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 from typing import Dict
@@ -53,16 +52,3 @@ def child_json(module: str, *arguments: str) -> Dict:
 
 def verdict(met: bool, margin: float) -> str:
     return "met" if met else f"missed by {abs(margin):.4g}"
-
-
-def peak_memory_kb() -> int:
-    """This process's peak resident memory. VmHWM belongs to the address space made at exec;
-    ru_maxrss would also count the parent's memory copied at fork (Linux keeps it across exec)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux; a fallback

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 from typing import Dict
 
-from .common import child_json, peak_memory_kb
+from ..memory import peak_memory_kb
+from .common import child_json
 
 
 def measure_fill(volume_path: Path, mask_path: Path, method: str, device: str) -> Dict[str, float]:

@@ -80,6 +80,18 @@ def _targets(detection, restore_gain, timing) -> List[List[str]]:
     return rows
 
 
+def _batch_throughput(out: Path, seed: int, device: str, steps: Steps) -> Optional[Dict[str, object]]:
+    """32 volumes of 96³: a loop of `medrestore restore` vs `medrestore batch` (None without Dask)."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return None
+    from .batch import batch_benchmark
+
+    steps.report(0.99, "batch throughput (32 volumes, three runs)")
+    return batch_benchmark(out, seed=seed, device=device)
+
+
 def run_benchmark(out: Path, quick: bool = False, seed: int = 0, device: str = "cpu",
                   progress: Optional[ProgressCallback] = None) -> Dict[str, object]:
     out = Path(out)
@@ -99,6 +111,7 @@ def run_benchmark(out: Path, quick: bool = False, seed: int = 0, device: str = "
     imputation = run_imputation_benchmark(volumes, out, quick, seed, steps.sub(0.99, 1.0))
     imputation["targets"] = imputation_targets(imputation)
     covariance_seconds = benchmark_column_covariance(device=device)
+    batch = None if quick else _batch_throughput(out / "batch", seed, device, steps)
     steps.report(1.0, "benchmark done")
     targets = _targets(detection, gain, timing)
     examples = detection.pop("examples")
@@ -115,6 +128,7 @@ def run_benchmark(out: Path, quick: bool = False, seed: int = 0, device: str = "
 
         result["detection_domains"] = run_detection_domains(out, seeds=seeds[:2])
         result["filling_domains"] = run_filling_domains(out, seeds=seeds[:1])
+    result["batch"] = batch
     write_json(result, out / "benchmark.json")
     (out / "benchmark.md").write_text(_markdown(result, targets))
     return result
@@ -151,6 +165,11 @@ def _markdown(result, targets) -> str:
                   detection_domains_markdown(result["detection_domains"]),
                   "# Filling per image domain, true mask (none trained on)", "",
                   filling_domains_markdown(result["filling_domains"])]
+    if result.get("batch"):
+        from .batch import batch_markdown
+
+        lines += ["# Batch throughput (`medrestore batch` vs a shell loop; python -m MedRestoreLib.benchmark.batch)",
+                  "", batch_markdown(result["batch"])]
     lines += ["## Targets", "", "| target | goal | measured | verdict |", "|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in targets]
     return "\n".join(lines) + "\n"

@@ -1,7 +1,7 @@
 """The ``medrestore`` command line (also ``python -m MedRestoreLib``).
 
 Exit status: 0 done; 2 bad input or usage, with one line on stderr and nothing written; 1 a bug
-(with its traceback, so it can be reported).
+(with its traceback, so it can be reported); 3 ``batch`` only: some inputs failed; 130 interrupted.
 """
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     status, message = ExitStatus.OK, ""
     try:
         with interrupt_on_termination():  # SIGTERM (the panel's Cancel) stops like Ctrl+C
-            COMMANDS[args.command](args, progress)
+            outcome = COMMANDS[args.command](args, progress)
+        if outcome is not None:
+            status, message = outcome
     except InputError as error:
         status, message = ExitStatus.BAD_INPUT, f"medrestore {args.command}: error: {error}"
     except (Cancelled, KeyboardInterrupt):

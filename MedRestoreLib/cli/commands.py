@@ -1,10 +1,14 @@
-"""What each ``medrestore`` command does with its parsed arguments (``COMMANDS``)."""
+"""What each ``medrestore`` command does with its parsed arguments (``COMMANDS``).
+
+A handler returns None when it succeeded, or (exit status, message) for an outcome other than
+an exception can say (``batch``: some inputs failed, or stopped with its outputs kept)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import InputError
 from ..json_output import to_json, write_json
+from .batch_command import batch_command
 from .imputation_commands import impute_sequence_command, impute_slices_command
 from .output_checks import check_outputs
 from .parser import TRAINERS
@@ -117,4 +121,5 @@ def _benchmark_command(args, progress) -> None:
 COMMANDS = {"benchmark": _benchmark_command, "restore": _restore_command, "detect": _detect_command,
             "corrupt": _corrupt_command, "evaluate": _evaluate_command, "demo": _demo_command,
             "train": _train_command}
-COMMANDS.update({"impute-slices": impute_slices_command, "impute-sequence": impute_sequence_command})
+COMMANDS.update({"impute-slices": impute_slices_command, "impute-sequence": impute_sequence_command,
+                 "batch": batch_command})

@@ -103,4 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .imputation_commands import add_parsers as add_imputation_parsers
 
     add_imputation_parsers(commands, add_common)
+
+    from .batch_command import add_parser as add_batch_parser
+
+    add_batch_parser(commands, add_common)
     return parser

@@ -27,10 +27,11 @@ class ProgressBar:
             self._last = line
 
     def close(self) -> None:
+        """End the bar's line (once: closing again writes nothing)."""
         if self.enabled and self._last:
             self.stream.write("\n")
             self.stream.flush()
-
+            self._last = ""
 
 
 def progress_reporter(args):

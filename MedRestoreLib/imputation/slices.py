@@ -114,8 +114,11 @@ def parse_missing(text: str) -> Union[str, List[int]]:
 
 def impute_slices(volume: Volume, options: Optional[SliceImputeOptions] = None,
                   progress: Optional[ProgressCallback] = None,
-                  cancel: Optional[CancelCallback] = None) -> SliceImputeResult:
+                  cancel: Optional[CancelCallback] = None, models=None) -> SliceImputeResult:
     """Thin-slice volume from thick, sampled or gapped slices (see the module docstring).
+
+    ``models`` (a :class:`~MedRestoreLib.models.loaded.LoadedModels`) holds networks loaded by an
+    earlier call, reused (a batch worker's); None loads them.
 
     Raises:
         InputError: one slice, all slices missing, bad options, a label map.
@@ -145,7 +148,7 @@ def impute_slices(volume: Volume, options: Optional[SliceImputeOptions] = None,
         low, high = intensity_window(acquired) if np.any(acquired != 0) else (0.0, 1.0)
         if not high > low:
             low, high = float(acquired.min()), float(acquired.max())
-        thin = _run_normalised(acquired, low, high, layout, options, steps.sub(0.02, 0.98))
+        thin = _run_normalised(acquired, low, high, layout, options, steps.sub(0.02, 0.98), models)
     output = cast_to_dtype(thin, array.dtype)
     exact = layout.exact >= 0
     output[layout.exact[exact]] = acquired[exact]  # acquired slices stay bit-identical
@@ -153,7 +156,7 @@ def impute_slices(volume: Volume, options: Optional[SliceImputeOptions] = None,
     return SliceImputeResult(Volume(output, geometry, volume.kind), filled, layout)
 
 
-def _run_normalised(acquired, low, high, layout, options, steps) -> np.ndarray:
+def _run_normalised(acquired, low, high, layout, options, steps, models=None) -> np.ndarray:
     """Run a model on intensities normalised as the networks were trained — clip((v − p0.5) /
     (p99.5 − p0.5), 0, ·) — and map back. Below p0.5 that scale is flat (a skull-stripped
     template's background and its darkest brain voxels both read 0), so where the model gives
@@ -164,7 +167,9 @@ def _run_normalised(acquired, low, high, layout, options, steps) -> np.ndarray:
     if SliceModel(options.model) in (SliceModel.LINEAR, SliceModel.CUBIC):
         return interpolate(acquired.astype(np.float32), layout, SliceModel(options.model) == SliceModel.CUBIC)
     scaled = np.maximum((acquired.astype(np.float32) - low) / (high - low), 0).astype(np.float32)
-    normalised = run_model(scaled, layout, options, steps)
+    recurrent = SliceModel(options.model) in (SliceModel.LSTM, SliceModel.SRN)
+    network = models.slice_network(SliceModel(options.model).value) if recurrent and models is not None else None
+    normalised = run_model(scaled, layout, options, steps, network)
     thin = normalised * (high - low) + low
     below = normalised < FLAT_LEVEL
     if below.any():

@@ -13,18 +13,27 @@ AUTO_BIHARMONIC_3D_VOXELS = 5000
 AUTO_BIHARMONIC_3D_REGIONS = 300
 
 
-def filler_for(options: FillOptions, device: str = "cpu", batch_pixels: Optional[int] = None, seed: int = 0):
+def filler_for(options: FillOptions, device: str = "cpu", batch_pixels: Optional[int] = None, seed: int = 0,
+               models=None):
     """The fill function for ``options.method`` (a constant table, no registry to mutate);
     ``device`` is where learned fillers run ("cpu" or "cuda"), ``batch_pixels`` how much of the
     GAN's input one forward pass takes (None: its default; the out-of-memory fallback lowers it),
-    ``seed`` where ``auto`` places its probe copies."""
-    from .gan_filler import MAX_BATCH_PIXELS, UNET_MODEL_ID, gan_fill  # imports torch only when called
+    ``seed`` where ``auto`` places its probe copies, ``models`` a
+    :class:`~MedRestoreLib.models.loaded.LoadedModels` whose generators are reused (None: the
+    learned fillers load theirs)."""
+    from .gan_filler import MAX_BATCH_PIXELS, MODEL_ID, UNET_MODEL_ID, gan_fill  # imports torch only when called
+
+    method = FillMethod(options.method)
+
+    def loaded(model_id, used_by):  # only the generator the method runs is loaded
+        return models.gan(device, model_id) if models is not None and method in used_by else None
 
     table = {
-        FillMethod.GAN: functools.partial(gan_fill, device=device, adapt_seconds=options.adapt_seconds,
+        FillMethod.GAN: functools.partial(gan_fill, model=loaded(MODEL_ID, (FillMethod.GAN, FillMethod.AUTO)),
+                                          device=device, adapt_seconds=options.adapt_seconds,
                                           batch_pixels=batch_pixels or MAX_BATCH_PIXELS),
-        FillMethod.UNET: functools.partial(gan_fill, device=device, batch_pixels=batch_pixels or MAX_BATCH_PIXELS,
-                                           model_id=UNET_MODEL_ID),
+        FillMethod.UNET: functools.partial(gan_fill, model=loaded(UNET_MODEL_ID, (FillMethod.UNET,)), device=device,
+                                           batch_pixels=batch_pixels or MAX_BATCH_PIXELS, model_id=UNET_MODEL_ID),
         FillMethod.BIHARMONIC_3D: biharmonic_3d,
         FillMethod.BIHARMONIC_2D: biharmonic_2d,
         FillMethod.ADJACENT_SLICES: adjacent_slices,
@@ -33,7 +42,6 @@ def filler_for(options: FillOptions, device: str = "cpu", batch_pixels: Optional
         FillMethod.NAVIER_STOKES: functools.partial(opencv_inpaint, method="navier-stokes",
                                                     radius=options.telea_radius),
     }
-    method = FillMethod(options.method)
     if method == FillMethod.AUTO:
         return AutoFiller({FillMethod.GAN.value: table[FillMethod.GAN],
                            FillMethod.BIHARMONIC_3D.value: functools.partial(

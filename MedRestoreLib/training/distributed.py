@@ -14,9 +14,10 @@ a no-op on a single process.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
-from typing import Iterable, List
+from typing import Dict, Iterable, List
 
 import torch
 
@@ -86,6 +87,17 @@ class Distributed:
     def close(self) -> None:
         if self.active and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
+
+
+def weights_digest(states: Dict[str, Dict[str, torch.Tensor]]) -> str:
+    """SHA-256 of networks' state dicts (name → state dict), in a fixed order: equal on every
+    rank exactly when every rank holds the same weights, bit for bit."""
+    digest = hashlib.sha256()
+    for name in sorted(states):
+        for key, tensor in sorted(states[name].items()):
+            digest.update(f"{name}.{key}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+            digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def start(device: str) -> Distributed:

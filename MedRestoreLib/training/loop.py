@@ -13,6 +13,9 @@ a function that takes one step and returns the step's losses by name:
         return {"mse": float(loss)}
     result = loop.run(one_step, resume=args.resume)
 
+Every checkpoint records the SHA-256 of each rank's weights (``rank_weights_sha256``), and the
+run stops with an error if the ranks ever disagree.
+
 Resuming (``--resume``) restores the parts, the step, the time spent and every rank's random
 generators, so a resumed run takes exactly the steps the uninterrupted run would have. With
 another world size than the checkpoint's, each rank's generators are seeded anew from (seed,
@@ -29,7 +32,7 @@ import numpy as np
 import torch
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .distributed import Distributed
+from .distributed import Distributed, weights_digest
 
 
 @dataclass
@@ -117,7 +120,7 @@ class TrainingLoop:
         def elapsed():
             return seconds_before + time.time() - started, cpu_before + time.process_time() - cpu_started
 
-        last = self.settings.last_step
+        last, saved = self.settings.last_step, None
         while step < last:
             if self.distributed.any(bool(self.settings.max_seconds) and elapsed()[0] > self.settings.max_seconds):
                 self.log(f"stopping at step {step}: max_seconds {self.settings.max_seconds} reached")
@@ -129,18 +132,27 @@ class TrainingLoop:
                 after_step(step)
             if step % self.settings.checkpoint_every == 0 or step == last:
                 self._save(step, *elapsed())
+                saved = step
                 summary = " ".join(f"{key} {np.mean(values):.5g}" for key, values in running.items())
                 self.log(f"{self.name} step {step}/{self.settings.steps} {summary} {elapsed()[0]:.0f} s")
                 running = {}
-        self._save(step, *elapsed())
+        if saved != step:  # stopped by the time limit between two checkpoints
+            self._save(step, *elapsed())
         return LoopResult(step, *elapsed())
 
     def _save(self, step: int, seconds: float, cpu_seconds: float) -> None:
-        states = self.distributed.gather((self.rng.bit_generator.state, torch.get_rng_state()))
+        networks = {name: part.state_dict() for name, part in self.parts.items() if isinstance(part, torch.nn.Module)}
+        states = self.distributed.gather((self.rng.bit_generator.state, torch.get_rng_state(),
+                                          weights_digest(networks)))
         if self.distributed.is_main:
+            digests = [state[2] for state in states]
+            if len(set(digests)) > 1:  # averaged gradients keep ranks equal; anything else is a bug
+                raise RuntimeError(f"{self.name}: the ranks hold different weights at step {step} "
+                                   f"(SHA-256 per rank: {digests})")
             temporary = self.checkpoint.with_suffix(".partial")
             save_checkpoint(temporary, self.parts, self.rng, step=step, seconds=seconds, cpu_seconds=cpu_seconds,
-                            rank_states=states, world_size=self.distributed.world_size)
+                            rank_states=[state[:2] for state in states], world_size=self.distributed.world_size,
+                            rank_weights_sha256=digests)
             temporary.replace(self.checkpoint)  # a run killed while saving keeps its previous checkpoint
         self.distributed.barrier()
 
