@@ -99,6 +99,23 @@ def check_intensity_volume(volume: Volume) -> None:
                          "(e.g. give them as a known mask after setting them to 0)")
 
 
+# Detectors and learned fills compute in float32 (largest ~3.4e38, smallest normal ~1.2e-38): a
+# float volume whose magnitude lies outside this band is scaled into it first (both are
+# indifferent to a global scale) and its fill scaled back in float64.
+_FLOAT32_SAFE = (1e-20, 1e20)
+
+
+def _float32_safe(array: np.ndarray) -> Tuple[np.ndarray, float]:
+    """(the array as float64 scaled so float32 holds it, the factor that undoes the scaling)."""
+    values = array.astype(np.float64)
+    if not np.issubdtype(array.dtype, np.floating):
+        return values, 1.0
+    magnitude = float(np.max(np.abs(values))) if values.size else 0.0
+    if magnitude == 0.0 or _FLOAT32_SAFE[0] <= magnitude <= _FLOAT32_SAFE[1]:
+        return values, 1.0
+    return values / magnitude, magnitude
+
+
 def _check_mask(volume: Volume, mask: Volume) -> np.ndarray:
     if not volume.has_same_geometry(mask):
         raise InputError(f"the mask's shape {mask.shape} or geometry differs from the image's "
@@ -118,7 +135,9 @@ def detect(volume: Volume, options: Optional[DetectOptions] = None,
     options = options or DetectOptions()
     options.validate()
     check_intensity_volume(volume)
-    mask, probability, _ = _detect(volume, options, Steps(progress, cancel), resolve_device(device))
+    scaled, scale = _float32_safe(volume.array)
+    mask, probability, _ = _detect(volume if scale == 1.0 else volume.with_array(scaled), options,
+                                   Steps(progress, cancel), resolve_device(device))
     return mask, probability
 
 
@@ -162,30 +181,32 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
     steps = Steps(progress, cancel)
 
     started = time.perf_counter()
+    original = volume.array
+    scaled, scale = _float32_safe(original)
     if mask is not None:
         defects = _check_mask(volume, mask)
         probability = None
         detector = "given"
     else:
-        mask_volume, probability, attempt = _detect(volume, options.detect, steps.sub(0.0, 0.3), device)
+        mask_volume, probability, attempt = _detect(volume if scale == 1.0 else volume.with_array(scaled),
+                                                    options.detect, steps.sub(0.0, 0.3), device)
         device = attempt.device  # the fill too stays on the CPU after a CUDA out-of-memory error
         defects = mask_volume.array.astype(bool)
         detector = options.detect.method.value
     detected = time.perf_counter()
 
-    original = volume.array
     fell_back = mask is None and attempt.fell_back
     if defects.any():
         fill_steps = steps.sub(0.3, 1.0)
         # A learned fill on CUDA retries with smaller batches, then on the CPU (classical fills
         # run on the CPU and never reach the retry).
         filled, fill_attempt = run_with_oom_fallback(
-            lambda on, pixels: filler_for(options.fill, on, pixels)(original.astype(np.float64), defects, fill_steps),
+            lambda on, pixels: filler_for(options.fill, on, pixels)(scaled, defects, fill_steps),
             device, FILL_BATCH_PIXELS, notify=lambda message: fill_steps.report(0.0, message),
             min_tile=FILL_BATCH_PIXELS // 16)
         device, fell_back = fill_attempt.device, fell_back or fill_attempt.fell_back
         repaired = original.copy()
-        repaired[defects] = cast_to_dtype(filled[defects], original.dtype)
+        repaired[defects] = cast_to_dtype(filled[defects] * scale, original.dtype)
     else:
         repaired = original.copy()
     steps.report(1.0, "restore done")

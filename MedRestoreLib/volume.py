@@ -12,16 +12,19 @@ Example:
 """
 from __future__ import annotations
 
-import os
-import tempfile
+import contextlib
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import numpy as np
 
-from .errors import InputError
+from .dicom_folder import read_dicom_folder
+from .errors import InputError, library_reason
+from .file_integrity import check_image_file
+from .native_stderr import captured_native_stderr
+from .output_files import describe_os_error, write_atomically
 
 # Slicer's IJK→RAS = diag(-1,-1,1) · direction_LPS · diag(spacing); origin_RAS = diag(-1,-1,1) · origin_LPS.
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
@@ -156,24 +159,43 @@ def sitk_from_volume(volume: Volume):
 
 # --- files ---------------------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def _quiet_sitk() -> Iterator[None]:
+    """SimpleITK calls without side effects: ITK warnings off, what the native readers and writers
+    print themselves captured (so an error stays one line), and the C locale restored after
+    (GDCM may switch it to "C", after which Python opens text files as ASCII)."""
+    import locale
+
+    import SimpleITK as sitk
+
+    warnings = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    saved_locale = locale.setlocale(locale.LC_ALL)
+    try:
+        with captured_native_stderr():
+            yield
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(warnings)
+        if locale.setlocale(locale.LC_ALL) != saved_locale:
+            locale.setlocale(locale.LC_ALL, saved_locale)
+
+
 def _read_sitk(path) -> "object":
     import SimpleITK as sitk
 
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
+    check_image_file(path)  # a file cut short or with wrong sizes is refused before the reader sees it
     try:
-        if path.is_dir():
-            reader = sitk.ImageSeriesReader()
-            series = reader.GetGDCMSeriesIDs(str(path))
-            if not series:
-                raise InputError(f"{path}: folder holds no DICOM series")
-            reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(path), series[0]))
-            return reader.Execute()
-        return sitk.ReadImage(str(path))
+        with _quiet_sitk():
+            if path.is_dir():
+                return read_dicom_folder(path)
+            return sitk.ReadImage(str(path))
     except RuntimeError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "unknown error"
-        raise InputError(f"{path}: cannot be read as an image ({first_line[:200]})") from None
+        raise InputError(f"{path}: cannot be read as an image ({library_reason(error)})") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({describe_os_error(error)})") from None
 
 
 def _check_not_empty(image, path):
@@ -184,13 +206,21 @@ def _check_not_empty(image, path):
 def read_volume(path, kind=VolumeKind.INTENSITY) -> Volume:
     """Read a 2-D or 3-D scalar image (NRRD, NIfTI, MHA, a DICOM folder, ...).
 
+    The file is checked whole first (``file_integrity.py``; DICOM folders in ``dicom_folder.py``).
+
     Raises:
-        InputError: the file is missing or unreadable, empty, 4-D, or not scalar.
+        InputError: the file is missing, unreadable, damaged (cut short, wrong sizes), empty,
+            4-D, or not scalar.
     """
     image = _read_sitk(path)
     _check_not_empty(image, path)
+    return _single_volume(image, path, kind)
+
+
+def _single_volume(image, path, kind=VolumeKind.INTENSITY) -> Volume:
     if image.GetDimension() == 4:
-        raise InputError(f"{path}: this is a 4-D series; read it with read_series")
+        raise InputError(f"{path}: this is a 4-D series ({image.GetSize()[3]} frames), not a 3-D volume: "
+                         "use impute-sequence (or restore, frame by frame), or extract one frame first")
     try:
         return volume_from_sitk(image, kind)
     except InputError as error:
@@ -217,7 +247,7 @@ def read_series(path) -> List[Volume]:
         # Slicer's sequence files store frames as components; elsewhere components are colours.
         return [volume_from_sitk(sitk.VectorIndexSelectionCast(image, c))
                 for c in range(image.GetNumberOfComponentsPerPixel())]
-    return [read_volume(path)]
+    return [_single_volume(image, path)]
 
 
 def _extension(path: Path) -> str:
@@ -229,32 +259,19 @@ def _extension(path: Path) -> str:
 
 
 def _write_atomically(image, path) -> None:
-    """Write through a temporary file in the target folder, so a failure leaves no partial file."""
+    """Write through a temporary file in the target folder, checked whole (``file_integrity``)
+    before the rename, so a failure (full disk, read-only folder, ...) leaves no file behind."""
     import SimpleITK as sitk
 
     path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: the folder {path.parent} does not exist")
-    extension = _extension(path)
-    if not extension:
+    if not _extension(path):
         raise InputError(f"{path}: give a file extension (.nrrd, .nii.gz, .mha, ...)")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=extension, dir=path.parent)
-    os.close(handle)
-    try:
-        sitk.WriteImage(image, temporary, True)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(temporary, path)
-    except RuntimeError as error:
-        raise InputError(f"{path}: cannot be written ({str(error).strip().splitlines()[0][:200]})") from None
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
+    def write(temporary: str) -> None:
+        with _quiet_sitk():
+            sitk.WriteImage(image, temporary, True)
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+    write_atomically(path, write, verify=check_image_file)
 
 
 def write_volume(volume: Volume, path) -> None:

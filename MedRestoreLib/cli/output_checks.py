@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import List, Optional
 
 from ..errors import InputError
+from ..output_files import check_output_path
 
 # Arguments naming files a command writes: an interrupted run removes those it wrote.
 OUTPUT_ARGUMENTS = ("output", "mask_out", "prob_out", "report", "preview", "specs_out", "filled_out")
@@ -16,9 +16,7 @@ def check_outputs(inputs: List[Optional[str]], outputs: List[Optional[str]]) -> 
     given_inputs = {os.path.realpath(p) for p in inputs if p}
     seen = set()
     for output in filter(None, outputs):
-        path = Path(output)
-        if not path.parent.is_dir():
-            raise InputError(f"{output}: the folder {path.parent} does not exist")
+        check_output_path(output)  # missing or read-only folder, no permission, a folder given
         real = os.path.realpath(output)
         if real in given_inputs:
             raise InputError(f"{output}: refusing to overwrite an input file")

@@ -2,8 +2,9 @@
 the interrupted run had already written are removed, so a cancelled run leaves no output file.
 
 Every output is written atomically (a temporary file in the target folder, then a rename, see
-``volume._write_atomically`` and ``json_output.write_json``), so no half-written file can appear.
-A run with several outputs may still be stopped between two of them: :class:`OutputGuard` removes
+``output_files.write_atomically``), so no half-written file can appear, and the command line
+renames a run's outputs only once it has succeeded (``output_files.committed_together``). A stop
+in the short moment of those renames may still leave some renamed: :class:`OutputGuard` removes
 the ones this run wrote and leaves files that were there before and were not yet replaced.
 """
 from __future__ import annotations
@@ -58,6 +59,10 @@ class OutputGuard:
     def __init__(self, paths: Iterable[Optional[str]]):
         self._before: Dict[str, Optional[Tuple[int, int, int]]] = {
             str(path): _identity(str(path)) for path in paths if path}
+
+    @property
+    def paths(self) -> list:
+        return list(self._before)
 
     def remove_written(self) -> list:
         removed = []

@@ -18,6 +18,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from ..errors import InputError
+from ..output_files import write_atomically
 from .time_series import SequenceModel, impute_series, typical_interval
 
 MISSING_TEXT = {"", "na", "nan", "n/a", "none", "null"}
@@ -43,6 +44,36 @@ def parse_number(text: str, column: str, row: int) -> float:
 
 def _format(value: float) -> str:
     return f"{value:.7g}"
+
+
+def _finite(value: float, what: str) -> float:
+    if not np.isfinite(value):
+        raise InputError(f"{what} exceeds the range of 64-bit numbers (values near ±1.8e308)")
+    return value
+
+
+def standardised(values: np.ndarray, names: Sequence[str]):
+    """(values standardised per column, the function that maps standardised values back).
+
+    Columns are first divided by their largest magnitude, so that neither the variance (a sum
+    of squares) nor the way back overflows for values near the float64 limit (±1.8e308); a
+    result that still leaves the float64 range (a forecast beyond it) is refused by name.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        magnitude = np.nanmax(np.abs(values), 0)
+        magnitude[~(magnitude > 0)] = 1.0
+        unit = values / magnitude
+        mean, spread = np.nanmean(unit, 0), np.nanstd(unit, 0)
+    spread[~(spread > 0)] = 1.0
+
+    def back(standard: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = (standard * spread + mean) * magnitude
+        for n in np.flatnonzero(~np.isfinite(result).all(axis=0)):
+            _finite(np.inf, f"an imputed value of column '{names[n]}'")
+        return result
+
+    return (unit - mean) / spread, back
 
 
 def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int = 0,
@@ -89,9 +120,7 @@ def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int
                     raise InputError(f"TIME is blank in data row {r + 1}")
     orders = {name: sorted(members, key=lambda r: times[r]) for name, members in subjects.items()}
     interval = typical_interval([(times[o], None) for o in orders.values()])
-    mean, scale = np.nanmean(values, 0), np.nanstd(values, 0)
-    scale[scale == 0] = 1.0
-    standard = (values - mean) / scale
+    standard, unstandardise = standardised(values, [columns[c] for c in measured])
     filled = standard.copy()
     future = {name: np.zeros((forecast, len(measured))) for name in orders}
     for n in range(len(measured)):
@@ -103,7 +132,7 @@ def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int
             future[name][:, n] = result[len(orders[name]):]
         for name in set(orders) - set(names):  # no observed value for this subject: column mean
             filled[orders[name], n] = 0.0
-    filled = filled * scale + mean
+    filled = unstandardise(filled)
     output = []
     for r, row in enumerate(rows):
         cells, marks = list(row), []
@@ -114,14 +143,15 @@ def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int
         output.append(cells + [";".join(marks)])
     for name, order in orders.items():
         last = times[order[-1]]
+        predicted = unstandardise(future[name])
         for step in range(forecast):
             cells = [""] * len(columns)
             if id_column is not None:
                 cells[id_column] = name
             if time_column is not None:
-                cells[time_column] = _format(last + interval * (step + 1))
+                cells[time_column] = _format(_finite(last + interval * (step + 1), "the forecast TIME"))
             for n, c in enumerate(measured):
-                cells[c] = _format(future[name][step, n] * scale[n] + mean[n])
+                cells[c] = _format(predicted[step, n])
             output.append(cells + ["forecast"])
     return list(columns) + [MARK_COLUMN], output
 
@@ -141,10 +171,11 @@ def read_table(path) -> Tuple[List[str], List[List[str]]]:
 
 
 def write_table(columns: List[str], rows: List[List[str]], path) -> None:
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.partial")
-    with open(temporary, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    temporary.replace(path)
+    """Write the CSV atomically (``output_files.write_atomically``)."""
+    def write(temporary: str) -> None:
+        with open(temporary, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows(rows)
+
+    write_atomically(path, write)
