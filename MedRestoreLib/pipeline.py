@@ -23,7 +23,7 @@ from .inpainting.gan_filler import MAX_BATCH_PIXELS as FILL_BATCH_PIXELS
 from .oom_fallback import Attempt, run_with_oom_fallback
 from .options import DetectOptions, RestoreOptions
 from .progress import CancelCallback, ProgressCallback, Steps
-from .volume import Volume, VolumeKind, cast_to_dtype
+from .volume import Volume, VolumeKind, cast_to_dtype, float32_safe_scale
 
 
 @dataclass
@@ -99,23 +99,6 @@ def check_intensity_volume(volume: Volume) -> None:
                          "(e.g. give them as a known mask after setting them to 0)")
 
 
-# Detectors and learned fills compute in float32 (largest ~3.4e38, smallest normal ~1.2e-38): a
-# float volume whose magnitude lies outside this band is scaled into it first (both are
-# indifferent to a global scale) and its fill scaled back in float64.
-_FLOAT32_SAFE = (1e-20, 1e20)
-
-
-def _float32_safe(array: np.ndarray) -> Tuple[np.ndarray, float]:
-    """(the array as float64 scaled so float32 holds it, the factor that undoes the scaling)."""
-    values = array.astype(np.float64)
-    if not np.issubdtype(array.dtype, np.floating):
-        return values, 1.0
-    magnitude = float(np.max(np.abs(values))) if values.size else 0.0
-    if magnitude == 0.0 or _FLOAT32_SAFE[0] <= magnitude <= _FLOAT32_SAFE[1]:
-        return values, 1.0
-    return values / magnitude, magnitude
-
-
 def _check_mask(volume: Volume, mask: Volume) -> np.ndarray:
     if not volume.has_same_geometry(mask):
         raise InputError(f"the mask's shape {mask.shape} or geometry differs from the image's "
@@ -135,8 +118,8 @@ def detect(volume: Volume, options: Optional[DetectOptions] = None,
     options = options or DetectOptions()
     options.validate()
     check_intensity_volume(volume)
-    scaled, scale = _float32_safe(volume.array)
-    mask, probability, _ = _detect(volume if scale == 1.0 else volume.with_array(scaled), options,
+    scale = float32_safe_scale(volume.array)
+    mask, probability, _ = _detect(volume if scale == 1.0 else volume.with_array(volume.array / scale), options,
                                    Steps(progress, cancel), resolve_device(device))
     return mask, probability
 
@@ -182,7 +165,9 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
 
     started = time.perf_counter()
     original = volume.array
-    scaled, scale = _float32_safe(original)
+    # Detectors and learned fills compute in float32 and are indifferent to a global scale.
+    scale = float32_safe_scale(original)
+    scaled = original.astype(np.float64) / scale
     if mask is not None:
         defects = _check_mask(volume, mask)
         probability = None

@@ -1,4 +1,4 @@
-"""The one image type of the engine, and its file I/O through SimpleITK.
+"""The one image type of the engine, and its file I/O through SimpleITK (checked in ``image_files``).
 
 A :class:`Volume` is a numpy array in (k, j, i) order — slice, row, column, the order of
 ``slicer.util.arrayFromVolume`` and ``SimpleITK.GetArrayFromImage`` — plus the 4×4 IJK→RAS
@@ -12,19 +12,15 @@ Example:
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 
-from .dicom_folder import read_dicom_folder
-from .errors import InputError, library_reason
-from .file_integrity import check_image_file
-from .native_stderr import captured_native_stderr
-from .output_files import describe_os_error, write_atomically
+from .errors import InputError
+from .image_files import extension, read_image, write_image
 
 # Slicer's IJK→RAS = diag(-1,-1,1) · direction_LPS · diag(spacing); origin_RAS = diag(-1,-1,1) · origin_LPS.
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
@@ -119,6 +115,22 @@ def cast_to_dtype(values: np.ndarray, dtype) -> np.ndarray:
     return np.clip(values, info.min, info.max).astype(dtype)
 
 
+# float32 holds about 1.2e-38 … 3.4e38: models and detectors compute in float32, so a float volume
+# whose magnitude lies outside this band is divided into it first and multiplied back in float64.
+_FLOAT32_BAND = (1e-20, 1e20)
+
+
+def float32_safe_scale(values: np.ndarray) -> float:
+    """The factor to divide a float array by so that float32 arithmetic cannot overflow or flush
+    it to zero (1.0 for integer arrays and for floats already within ~1e-20 … 1e20)."""
+    if not np.issubdtype(values.dtype, np.floating) or values.size == 0:
+        return 1.0
+    magnitude = float(np.max(np.abs(values)))
+    if magnitude == 0.0 or not np.isfinite(magnitude) or _FLOAT32_BAND[0] <= magnitude <= _FLOAT32_BAND[1]:
+        return 1.0
+    return magnitude
+
+
 # --- SimpleITK conversion: the only place where LPS meets RAS -----------------------------------
 
 def volume_from_sitk(image, kind=VolumeKind.INTENSITY) -> Volume:
@@ -159,45 +171,6 @@ def sitk_from_volume(volume: Volume):
 
 # --- files ---------------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _quiet_sitk() -> Iterator[None]:
-    """SimpleITK calls without side effects: ITK warnings off, what the native readers and writers
-    print themselves captured (so an error stays one line), and the C locale restored after
-    (GDCM may switch it to "C", after which Python opens text files as ASCII)."""
-    import locale
-
-    import SimpleITK as sitk
-
-    warnings = sitk.ProcessObject.GetGlobalWarningDisplay()
-    sitk.ProcessObject.SetGlobalWarningDisplay(False)
-    saved_locale = locale.setlocale(locale.LC_ALL)
-    try:
-        with captured_native_stderr():
-            yield
-    finally:
-        sitk.ProcessObject.SetGlobalWarningDisplay(warnings)
-        if locale.setlocale(locale.LC_ALL) != saved_locale:
-            locale.setlocale(locale.LC_ALL, saved_locale)
-
-
-def _read_sitk(path) -> "object":
-    import SimpleITK as sitk
-
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    check_image_file(path)  # a file cut short or with wrong sizes is refused before the reader sees it
-    try:
-        with _quiet_sitk():
-            if path.is_dir():
-                return read_dicom_folder(path)
-            return sitk.ReadImage(str(path))
-    except RuntimeError as error:
-        raise InputError(f"{path}: cannot be read as an image ({library_reason(error)})") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot be read ({describe_os_error(error)})") from None
-
-
 def _check_not_empty(image, path):
     if 0 in image.GetSize():
         raise InputError(f"{path}: the image has no voxels (size {image.GetSize()})")
@@ -212,7 +185,7 @@ def read_volume(path, kind=VolumeKind.INTENSITY) -> Volume:
         InputError: the file is missing, unreadable, damaged (cut short, wrong sizes), empty,
             4-D, or not scalar.
     """
-    image = _read_sitk(path)
+    image = read_image(path)
     _check_not_empty(image, path)
     return _single_volume(image, path, kind)
 
@@ -234,7 +207,7 @@ def read_series(path) -> List[Volume]:
     """
     import SimpleITK as sitk
 
-    image = _read_sitk(path)
+    image = read_image(path)
     _check_not_empty(image, path)
     if image.GetDimension() == 4:
         size = list(image.GetSize())
@@ -243,40 +216,16 @@ def read_series(path) -> List[Volume]:
             frame = sitk.Extract(image, size[:3] + [0], [0, 0, 0, t])
             frames.append(volume_from_sitk(frame))
         return frames
-    if image.GetNumberOfComponentsPerPixel() > 1 and _extension(Path(path)) == ".seq.nrrd":
+    if image.GetNumberOfComponentsPerPixel() > 1 and extension(Path(path)) == ".seq.nrrd":
         # Slicer's sequence files store frames as components; elsewhere components are colours.
         return [volume_from_sitk(sitk.VectorIndexSelectionCast(image, c))
                 for c in range(image.GetNumberOfComponentsPerPixel())]
     return [_single_volume(image, path)]
 
 
-def _extension(path: Path) -> str:
-    name = path.name.lower()
-    for double in (".nii.gz", ".seg.nrrd", ".seq.nrrd"):
-        if name.endswith(double):
-            return double
-    return path.suffix
-
-
-def _write_atomically(image, path) -> None:
-    """Write through a temporary file in the target folder, checked whole (``file_integrity``)
-    before the rename, so a failure (full disk, read-only folder, ...) leaves no file behind."""
-    import SimpleITK as sitk
-
-    path = Path(path)
-    if not _extension(path):
-        raise InputError(f"{path}: give a file extension (.nrrd, .nii.gz, .mha, ...)")
-
-    def write(temporary: str) -> None:
-        with _quiet_sitk():
-            sitk.WriteImage(image, temporary, True)
-
-    write_atomically(path, write, verify=check_image_file)
-
-
 def write_volume(volume: Volume, path) -> None:
     """Write a volume; the format follows the extension. Nothing is left behind on failure."""
-    _write_atomically(sitk_from_volume(volume), path)
+    write_image(sitk_from_volume(volume), path)
 
 
 def write_series(volumes: Sequence[Volume], path) -> None:
@@ -288,4 +237,4 @@ def write_series(volumes: Sequence[Volume], path) -> None:
     first = volumes[0]
     if not all(first.has_same_geometry(v) for v in volumes[1:]):
         raise InputError("every frame of a series must have the same shape and geometry")
-    _write_atomically(sitk.JoinSeries([sitk_from_volume(v) for v in volumes]), path)
+    write_image(sitk.JoinSeries([sitk_from_volume(v) for v in volumes]), path)
