@@ -64,7 +64,7 @@ def _check_nothing_left_out(folder: Path, members: List[str]) -> None:
         if path.is_file() and path.name.lower() not in _NOT_SLICES and path.resolve() not in read \
                 and _looks_like_dicom(path):
             raise InputError(f"{path}: a DICOM file of the series is damaged or unreadable (the series "
-                             f"in {folder.name} would miss a slice); restore the file or remove it")
+                             "would miss a slice); restore the file or remove it")
 
 
 def _position(reader, number: int):

@@ -7,8 +7,11 @@ engine reads and writes — NIfTI-1/-2 and Analyze (``.nii``, ``.nii.gz``, ``.hd
 NRRD (``.nrrd``, ``.nhdr`` + data file; raw, gzip, bzip2) and MetaImage (``.mha``, ``.mhd`` + data
 file; raw, zlib) — and counts the voxel bytes (decompressing in chunks, never holding the data):
 they must equal size × type. It runs before every read and after every write, before the rename
-(``output_files.py``). The headers are parsed in ``image_headers.py``; DICOM is checked in
-``dicom_folder.py``.
+(``image_files.py``). DICOM and PNG readers refuse damaged data themselves (DICOM folders
+are checked further in ``dicom_folder.py``); any other format is refused, because SimpleITK reads
+several of them (TIFF, JPEG, VTK, GIPL, MRC) cut short as zeros, and MINC's HDF5 some damaged
+files as empty images. The headers are parsed in
+``image_headers.py``.
 """
 from __future__ import annotations
 
@@ -19,9 +22,14 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import InputError
-from .image_headers import DataLayout, damaged, data_layout
+from .image_headers import DataLayout, damaged, data_layout, image_format
 
 _CHUNK = 1 << 20
+# Formats whose readers refuse damaged data themselves (GDCM, libpng's CRCs), as the fuzz suite
+# checks with cut, emptied and edited files; NIfTI, NRRD and MetaImage are counted here. MINC is
+# not among them: HDF5 reads some damaged files as empty or short images, and prints on exit.
+SELF_CHECKING = ("dicom", "png")
+READABLE = "NRRD, NIfTI, Analyze, MetaImage, DICOM or PNG"
 
 
 def check_image_file(path, memory_bytes: Optional[int] = None) -> None:
@@ -48,7 +56,11 @@ def check_image_file(path, memory_bytes: Optional[int] = None) -> None:
 def _check(path: Path, memory_bytes: Optional[int]) -> None:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes)")
-    layout = data_layout(path)
+    kind = image_format(path)
+    if kind is None:
+        raise InputError(f"{path}: cannot be read: not a {READABLE} image, the formats MedRestore can "
+                         "check whole (convert it, e.g. in 3D Slicer)")
+    layout = data_layout(path, kind)
     if layout is None:
         return
     memory = physical_memory() if memory_bytes is None else memory_bytes

@@ -18,6 +18,7 @@ import numpy as np
 from .dicom_folder import read_dicom_folder
 from .errors import InputError, library_reason
 from .file_integrity import check_image_file
+from .image_headers import image_format
 from .native_stderr import captured_native_stderr
 from .output_files import describe_os_error, write_atomically
 
@@ -61,6 +62,8 @@ def read_image(path):
                 return read_dicom_folder(path)
             return sitk.ReadImage(str(path))
     except RuntimeError as error:
+        if path.is_file() and image_format(path) == "dicom":
+            raise InputError(f"{path}: the DICOM file is damaged or unreadable ({library_reason(error)})") from None
         raise InputError(f"{path}: cannot be read as an image ({library_reason(error)})") from None
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({describe_os_error(error)})") from None
@@ -75,6 +78,21 @@ def extension(path: Path) -> str:
     return path.suffix
 
 
+# Formats written: those whose files file_integrity can count whole after writing.
+WRITABLE = (".nrrd", ".nhdr", ".seg.nrrd", ".seq.nrrd", ".nii", ".nii.gz", ".hdr", ".mha", ".mhd")
+
+
+def check_writable_image(path) -> None:
+    """Refuse an image output of a format that cannot be checked whole after writing.
+
+    Raises:
+        InputError: one line naming ``path`` and the formats written.
+    """
+    if not Path(path).name.lower().endswith(WRITABLE):
+        raise InputError(f"{path}: give an image file name ending in .nrrd, .nii.gz, .nii, .mha, .mhd, .nhdr "
+                         "or .hdr (formats MedRestore can check whole after writing)")
+
+
 def write_image(image, path) -> None:
     """Write through a temporary file in the target folder, checked whole (``file_integrity``)
     and for its geometry before the rename, so a failure (full disk, read-only folder, a geometry
@@ -86,8 +104,7 @@ def write_image(image, path) -> None:
     import SimpleITK as sitk
 
     path = Path(path)
-    if not extension(path):
-        raise InputError(f"{path}: give a file extension (.nrrd, .nii.gz, .mha, ...)")
+    check_writable_image(path)
 
     def write(temporary: str) -> None:
         with _quiet_sitk():

@@ -35,8 +35,6 @@ _META_BYTES = {"CHAR": 1, "UCHAR": 1, "SHORT": 2, "USHORT": 2, "INT": 4, "UINT":
                "LONG_LONG": 8, "ULONG_LONG": 8, "FLOAT": 4, "DOUBLE": 8}
 
 
-
-
 @dataclass
 class DataLayout:
     """Where a file's voxel bytes are and how many the header promises.
@@ -60,16 +58,33 @@ class DataLayout:
     at_end: bool = False
 
 
-def data_layout(path: Path) -> Optional[DataLayout]:
-    """The voxel data layout of a NIfTI, Analyze, NRRD or MetaImage file; None for other formats."""
+def image_format(path: Path) -> Optional[str]:
+    """"nifti" (NIfTI or Analyze), "nrrd", "meta" (MetaImage), "dicom", "png", or None:
+    from the file's first bytes (what the readers go by), DICOM and Analyze also by name."""
+    head = _read_start(path, 540)
     name = path.name.lower()
-    if name.endswith((".nii", ".nii.gz", ".hdr", ".hdr.gz", ".img", ".img.gz")):
-        return _nifti_layout(path)
-    if name.endswith((".nrrd", ".nhdr")):
-        return _nrrd_layout(path)
-    if name.endswith((".mha", ".mhd")):
-        return _meta_layout(path)
+    if head[128:132] == b"DICM" or name.endswith((".dcm", ".dicom", ".ima")):
+        return "dicom"
+    if re.match(rb"NRRD000\d", head):
+        return "nrrd"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if (len(head) >= 348 and _nifti_header(head) is not None) or name.endswith((".img", ".img.gz")):
+        return "nifti"
+    if re.match(rb"\s*(ObjectType|ObjectSubType|NDims|Comment|TransformType)\s*=", head):
+        return "meta"
     return None
+
+
+def data_layout(path: Path, kind: Optional[str] = None) -> Optional[DataLayout]:
+    """The voxel data layout of a NIfTI, Analyze, NRRD or MetaImage file; None for other formats.
+
+    Args:
+        kind: the file's :func:`image_format` when known.
+    """
+    kind = kind or image_format(path)
+    layouts = {"nifti": _nifti_layout, "nrrd": _nrrd_layout, "meta": _meta_layout}
+    return layouts[kind](path) if kind in layouts else None
 
 
 def damaged(path: Path, why: str) -> InputError:
@@ -86,13 +101,15 @@ def _product(values) -> int:
 # --- NIfTI and Analyze --------------------------------------------------------------------------
 
 def _read_start(path: Path, count: int) -> bytes:
+    """The first ``count`` bytes of a file, decompressed when it is gzip."""
     import gzip
 
     try:
-        if path.name.lower().endswith(".gz"):
-            with gzip.open(path, "rb") as handle:
-                return handle.read(count)
         with open(path, "rb") as handle:
+            start = handle.read(count)
+        if not start.startswith(b"\x1f\x8b"):
+            return start
+        with gzip.open(path, "rb") as handle:
             return handle.read(count)
     except (OSError, EOFError, zlib.error) as error:
         raise damaged(path, f"its header cannot be read: {error}") from None

@@ -56,7 +56,7 @@ def impute_slices_command(args, progress) -> None:
     from ..imputation.slices import SliceImputeOptions, impute_slices
     from ..volume import VolumeKind, read_volume, write_volume
 
-    check_outputs([args.input], [args.output, args.filled_out])
+    check_outputs([args.input], [args.output, args.filled_out], images=[args.output, args.filled_out])
     options = SliceImputeOptions(model=args.model, factor=args.factor,
                                  missing=None if args.missing is None else _missing_list(args.missing),
                                  acquisition=args.acquisition, device=args.device)
@@ -82,12 +82,12 @@ def _times(text):
 def impute_sequence_command(args, progress) -> None:
     from ..progress import Steps
 
-    check_outputs([args.input], [args.output])
     if args.forecast < 0:
         raise InputError(f"--forecast must be ≥ 0, got {args.forecast}")
     is_table = Path(args.input).suffix.lower() == ".csv"
     if is_table != (Path(args.output).suffix.lower() == ".csv"):
         raise InputError("input and output must both be .csv tables, or both image series")
+    check_outputs([args.input], [args.output], images=[] if is_table else [args.output])
     missing = "auto" if args.missing == "auto" else _missing_list(args.missing)
     times = _times(args.times)
     if is_table and times is not None:

@@ -2,17 +2,25 @@
 from __future__ import annotations
 
 import os
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from ..errors import InputError
+from ..image_files import check_writable_image
 from ..output_files import check_output_path
 
 # Arguments naming files a command writes: an interrupted run removes those it wrote.
 OUTPUT_ARGUMENTS = ("output", "mask_out", "prob_out", "report", "preview", "specs_out", "filled_out")
 
 
-def check_outputs(inputs: List[Optional[str]], outputs: List[Optional[str]]) -> None:
-    """Fail before any work if an output cannot be written or would overwrite an input."""
+def check_outputs(inputs: List[Optional[str]], outputs: List[Optional[str]],
+                  images: Sequence[Optional[str]] = ()) -> None:
+    """Fail before any work if an output cannot be written or would overwrite an input.
+
+    Args:
+        images: those of ``outputs`` that are images (their format must be one written whole).
+    """
+    for image in filter(None, images):
+        check_writable_image(image)
     given_inputs = {os.path.realpath(p) for p in inputs if p}
     seen = set()
     for output in filter(None, outputs):
