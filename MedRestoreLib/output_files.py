@@ -1,11 +1,13 @@
 """Every output file is written here: whole or not at all, and any failure is one line.
 
-An output is written to a temporary file beside its final path, checked, flushed to the disk,
-and only then renamed over the final path (an atomic step on every platform's local disks), so a
-reader, a crash or a SIGKILL never meets a half-written file under the final name. Whatever goes
-wrong on the output side — a read-only folder or mount, a missing folder, a path that is a
-folder, a full disk, no permission, a writer library that fails — becomes an
-:class:`InputError` naming the file and the reason, and the temporary file is removed.
+An output is written into a private temporary folder beside its final path (with the final
+name, so that a detached header such as ``.nhdr``/``.mhd``/``.hdr`` names its data file rightly),
+checked, flushed to the disk, and only then renamed into place (an atomic step on every
+platform's local disks; a header after its data file), so a reader, a crash or a SIGKILL never
+meets a half-written file under the final name. Whatever goes wrong on the output side — a
+read-only folder or mount, a missing folder, a path that is a folder, a full disk, no
+permission, a writer library that fails — becomes an :class:`InputError` naming the file and
+the reason, and the temporary folder is removed.
 
 Inside :func:`committed_together` (how the command line runs a command) the renames wait for the
 end of the block: all outputs of a run appear together when it succeeds, and a run that fails or
@@ -20,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import tempfile
 from contextvars import ContextVar
 from pathlib import Path
@@ -84,7 +87,8 @@ def write_atomically(path, write: Callable[[str], None],
 
     Args:
         path: the final file.
-        write: ``write(temporary_path)`` writes the whole content (its suffix is ``path``'s).
+        write: ``write(temporary_path)`` writes the whole content (same file name as ``path``,
+            in a private temporary folder; files written beside it move into place with it).
         verify: ``verify(temporary_path)`` raises when the written file is not whole (the image
             byte count, :func:`MedRestoreLib.file_integrity.check_image_file`), before the rename.
 
@@ -93,34 +97,43 @@ def write_atomically(path, write: Callable[[str], None],
     """
     path = Path(path)
     check_output_path(path)
-    suffix = "".join(path.suffixes[-2:]) if path.name.lower().endswith((".nii.gz", ".seg.nrrd", ".seq.nrrd")) \
-        else path.suffix
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        staging = tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as error:
         raise InputError(f"{path}: cannot be written ({describe_os_error(error)})") from None
-    os.close(handle)
+    temporary = os.path.join(staging, path.name)
     try:
         write(temporary)
         if verify is not None:
             verify(temporary)
-        _flush_to_disk(temporary)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        for name in os.listdir(staging):
+            _flush_to_disk(os.path.join(staging, name))
         staged = _STAGED.get()
         if staged is None:
-            os.replace(temporary, path)
+            _move_into_place(staging, path)
         else:
-            staged.append((temporary, path))
-            temporary = ""  # renamed (or removed) when the block ends
+            staged.append((staging, path))
+            staging = ""  # moved into place (or removed) when the block ends
     except OSError as error:
         raise InputError(f"{path}: cannot be written ({describe_os_error(error)})") from None
     except RuntimeError as error:  # the writer library (SimpleITK, matplotlib) failed
-        raise InputError(f"{path}: cannot be written ({library_reason(error)})") from None
+        reason = _REASONS[errno.ENOSPC] if _disk_full(path.parent) else library_reason(error)
+        raise InputError(f"{path}: cannot be written ({reason})") from None
     except InputError as error:  # the written file failed its check (e.g. cut short by a full disk)
-        raise InputError(f"{path}: cannot be written ({_without_path(str(error), temporary)})") from None
+        reason = _REASONS[errno.ENOSPC] if _disk_full(path.parent) else _without_path(str(error), temporary)
+        raise InputError(f"{path}: cannot be written ({reason})") from None
     finally:
-        if temporary and os.path.lexists(temporary):
-            os.remove(temporary)
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(staging: str, path: Path) -> None:
+    """Rename the files of a finished output into the target folder, the named file last: a
+    detached header (``.nhdr``, ``.mhd``, ``.hdr``) appears only once its data file is there."""
+    names = sorted(os.listdir(staging), key=lambda name: name == path.name)
+    for name in names:
+        os.replace(os.path.join(staging, name), path.parent / name)
+    os.rmdir(staging)
 
 
 @contextlib.contextmanager
@@ -131,28 +144,32 @@ def committed_together() -> Iterator[None]:
     token = _STAGED.set(staged)
     try:
         yield
-        for temporary, path in staged:
+        for staging, path in staged:
             try:
-                os.replace(temporary, path)
+                _move_into_place(staging, path)
             except OSError as error:
                 raise InputError(f"{path}: cannot be written ({describe_os_error(error)})") from None
     finally:
         _STAGED.reset(token)
-        for temporary, _ in staged:
-            if os.path.lexists(temporary):
-                os.remove(temporary)
+        for staging, _ in staged:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _disk_full(folder: Path) -> bool:
+    """Whether the folder's file system is (nearly) full: libraries report a full disk in their
+    own words ("failed to write to file") or not at all (NIfTI), so their failure is checked
+    against the free space, taken while the partial temporary file still holds its share."""
+    try:
+        status = os.statvfs(folder)
+    except (AttributeError, OSError):
+        return False
+    return status.f_bavail * status.f_frsize < 64 * 1024
 
 
 def _flush_to_disk(name: str) -> None:
     """fsync, so that a power cut after the rename cannot leave a renamed but empty file."""
     with open(name, "rb+") as handle:
         os.fsync(handle.fileno())
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def _without_path(message: str, temporary: str) -> str:

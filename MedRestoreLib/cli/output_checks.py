@@ -19,8 +19,6 @@ def check_outputs(inputs: List[Optional[str]], outputs: List[Optional[str]],
     Args:
         images: those of ``outputs`` that are images (their format must be one written whole).
     """
-    for image in filter(None, images):
-        check_writable_image(image)
     given_inputs = {os.path.realpath(p) for p in inputs if p}
     seen = set()
     for output in filter(None, outputs):
@@ -31,3 +29,5 @@ def check_outputs(inputs: List[Optional[str]], outputs: List[Optional[str]],
         if real in seen:
             raise InputError(f"{output}: given as two different outputs")
         seen.add(real)
+    for image in filter(None, images):
+        check_writable_image(image)
