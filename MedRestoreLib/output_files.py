@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, ContextManager, Iterator, List, Optional, Tuple
 
 from .errors import InputError, library_reason, one_line
 
@@ -137,18 +137,24 @@ def _move_into_place(staging: str, path: Path) -> None:
 
 
 @contextlib.contextmanager
-def committed_together() -> Iterator[None]:
+def committed_together(while_moving: Callable[[], ContextManager] = contextlib.nullcontext) -> Iterator[None]:
     """Outputs written inside the block replace their final paths only when the block completes;
-    on any error or interrupt they are removed and no file is changed."""
+    on any error or interrupt they are removed and no file is changed.
+
+    Args:
+        while_moving: a context the final renames run in (the command line defers stop
+            requests there, so that a stop cannot leave half of the outputs renamed).
+    """
     staged: List[Tuple[str, Path]] = []
     token = _STAGED.set(staged)
     try:
         yield
-        for staging, path in staged:
-            try:
-                _move_into_place(staging, path)
-            except OSError as error:
-                raise InputError(f"{path}: cannot be written ({describe_os_error(error)})") from None
+        with while_moving():
+            for staging, path in staged:
+                try:
+                    _move_into_place(staging, path)
+                except OSError as error:
+                    raise InputError(f"{path}: cannot be written ({describe_os_error(error)})") from None
     finally:
         _STAGED.reset(token)
         for staging, _ in staged:

@@ -115,14 +115,15 @@ def cast_to_dtype(values: np.ndarray, dtype) -> np.ndarray:
     return np.clip(values, info.min, info.max).astype(dtype)
 
 
-# float32 holds about 1.2e-38 … 3.4e38: models and detectors compute in float32, so a float volume
-# whose magnitude lies outside this band is divided into it first and multiplied back in float64.
-_FLOAT32_BAND = (1e-20, 1e20)
+# float32 holds about 1.2e-38 … 3.4e38, and models and detectors compute in float32, squares and
+# sums of squares included (variances): a float volume whose magnitude lies outside 1e-9 … 1e9 is
+# divided into it first (both are indifferent to a global scale) and multiplied back in float64.
+_FLOAT32_BAND = (1e-9, 1e9)
 
 
 def float32_safe_scale(values: np.ndarray) -> float:
     """The factor to divide a float array by so that float32 arithmetic cannot overflow or flush
-    it to zero (1.0 for integer arrays and for floats already within ~1e-20 … 1e20)."""
+    it to zero (1.0 for integer arrays and for floats already within 1e-9 … 1e9)."""
     if not np.issubdtype(values.dtype, np.floating) or values.size == 0:
         return 1.0
     magnitude = float(np.max(np.abs(values)))

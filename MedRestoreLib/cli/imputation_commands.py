@@ -94,13 +94,14 @@ def impute_sequence_command(args, progress) -> None:
         raise InputError("--times is for image series; a table's times are its TIME column")
     steps = Steps(progress)
     if is_table:
-        from ..imputation.tables import impute_table, read_table, write_table
+        from ..imputation.table_files import read_table, write_table
+        from ..imputation.tables import impute_table
 
-        columns, rows = read_table(args.input)
+        columns, rows, style = read_table(args.input)
         steps.report(0.1, "imputing table")
         columns, rows = impute_table(columns, rows, args.model, args.forecast,
-                                     [] if missing == "auto" else missing)
-        write_table(columns, rows, args.output)
+                                     [] if missing == "auto" else missing, decimal=style.decimal)
+        write_table(columns, rows, args.output, style)
     else:
         from ..imputation.frames import impute_frames
         from ..volume import read_series, write_series

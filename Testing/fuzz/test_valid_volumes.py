@@ -60,6 +60,7 @@ def assert_kept_outside(original: Volume, result: Volume, mask: np.ndarray) -> N
 def check_outcome(outcome, before, folder, inputs):
     """A refusal changes nothing; a success leaves every input file as it was."""
     assert_allowed_ending(outcome)
+    CASES[f"valid volume: status {outcome.status}"] += 1
     if outcome.status == 2:
         assert_clean_failure(outcome, before, folder_state(folder))
     after = folder_state(folder)
