@@ -160,3 +160,9 @@ def test_with_array_keeps_geometry_and_sets_kind():
     assert mask.has_same_geometry(volume)
     with pytest.raises(ValueError):
         volume.with_array(np.zeros((1, 2, 3)))
+
+
+def test_a_4d_file_read_as_a_volume_says_what_to_do(tmp_path):
+    write_series([oblique_volume(), oblique_volume(seed=1)], tmp_path / "s.nrrd")
+    with pytest.raises(InputError, match="this is a 4-D series .2 frames., not a 3-D volume: use impute-sequence"):
+        read_volume(tmp_path / "s.nrrd")
