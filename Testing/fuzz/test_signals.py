@@ -87,6 +87,6 @@ def test_a_signal_at_a_random_moment_leaves_no_cut_file(number, tmp_path):
     elif status == 130:
         assert stderr.strip().endswith("interrupted; nothing was written") and stderr.count("\n") == 1, stderr
         assert after == before, "an interrupted run must leave every file as it was"
-    else:  # the signal came before Python had started the CLI: the default action, nothing written
+    else:  # the signal came before Python ran any of MedRestore (interpreter start-up): nothing written
         assert status == -kind, (status, stderr)
         assert after == before
