@@ -252,6 +252,9 @@ def _signal_message(number: int) -> str:
     """Why a child that did not exit by itself ended, in a user's words; nothing was added."""
     import signal
 
+    if number == 1:  # Qt's QProcess gives -1 for any crash, without the signal
+        return ("the worker process crashed or was killed (e.g. by the system when out of memory); "
+                "nothing was added")
     if number == getattr(signal, "SIGKILL", None):
         return ("the worker process was killed by the system (SIGKILL), e.g. because it ran out of memory; "
                 "nothing was added (try the CPU, a smaller volume, or closing other programs)")
@@ -259,7 +262,6 @@ def _signal_message(number: int) -> str:
         return f"the worker process was stopped ({signal.Signals(number).name}) before it finished; nothing was added"
     try:
         name = signal.Signals(number).name
-    except ValueError:  # Qt's -1: a crash, signal unknown
-        return ("the worker process crashed or was killed (e.g. by the system when out of memory); "
-                "nothing was added")
+    except ValueError:
+        name = f"signal {number}"
     return f"the worker process crashed ({name}); nothing was added"
