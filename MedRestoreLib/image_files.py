@@ -4,7 +4,7 @@ Reading: a file is checked against its header (``file_integrity``) and a DICOM f
 whole, evenly spaced series (``dicom_folder``) before SimpleITK reads it. Writing: through a
 temporary file (``output_files.write_atomically``) that must pass the same check and read back
 with the geometry that was written (NIfTI cannot store sheared axes and ITK would silently
-change them) before it is renamed. SimpleITK calls run quietly (``_quiet_sitk``): an error is one
+change them) before it is renamed. SimpleITK calls run quietly (``quiet_sitk``): an error is one
 line, never native console noise.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .output_files import describe_os_error, write_atomically
 
 
 @contextlib.contextmanager
-def _quiet_sitk() -> Iterator[None]:
+def quiet_sitk() -> Iterator[None]:
     """SimpleITK calls without side effects: ITK warnings off, what the native readers and writers
     print themselves captured (so an error stays one line), and the C locale restored after
     (GDCM may switch it to "C", after which Python opens text files as ASCII)."""
@@ -57,7 +57,7 @@ def read_image(path):
         raise InputError(f"{path}: no such file or folder")
     check_image_file(path)  # a file cut short or with wrong sizes is refused before the reader sees it
     try:
-        with _quiet_sitk():
+        with quiet_sitk():
             if path.is_dir():
                 return read_dicom_folder(path)
             return sitk.ReadImage(str(path))
@@ -107,7 +107,7 @@ def write_image(image, path) -> None:
     check_writable_image(path)
 
     def write(temporary: str) -> None:
-        with _quiet_sitk():
+        with quiet_sitk():
             sitk.WriteImage(image, temporary, True)
 
     def verify(temporary: str) -> None:
@@ -124,7 +124,7 @@ def _check_geometry_reads_back(image, written: str) -> None:
 
     reader = sitk.ImageFileReader()
     reader.SetFileName(written)
-    with _quiet_sitk():
+    with quiet_sitk():
         reader.ReadImageInformation()
     size = max(1.0, *[abs(v) for v in image.GetOrigin()], *[s * n for s, n in zip(image.GetSpacing(), image.GetSize())])
     dimension = min(reader.GetDimension(), image.GetDimension())

@@ -20,7 +20,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from .errors import InputError
-from .image_files import extension, read_image, write_image
+from .image_files import extension, quiet_sitk, read_image, write_image
 
 # Slicer's IJK→RAS = diag(-1,-1,1) · direction_LPS · diag(spacing); origin_RAS = diag(-1,-1,1) · origin_LPS.
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
@@ -166,7 +166,8 @@ def sitk_from_volume(volume: Volume):
     image = sitk.GetImageFromArray(np.ascontiguousarray(array))
     image.SetSpacing([float(s) for s in volume.spacing])
     image.SetOrigin([float(v) for v in _LPS_TO_RAS @ volume.origin])
-    image.SetDirection([float(v) for v in (_LPS_TO_RAS @ volume.direction).ravel()])
+    with quiet_sitk():  # ITK inverts the direction by SVD, and VNL prints when it finds it ill-conditioned
+        image.SetDirection([float(v) for v in (_LPS_TO_RAS @ volume.direction).ravel()])
     return image
 
 
@@ -213,14 +214,15 @@ def read_series(path) -> List[Volume]:
     if image.GetDimension() == 4:
         size = list(image.GetSize())
         frames = []
-        for t in range(size[3]):
-            frame = sitk.Extract(image, size[:3] + [0], [0, 0, 0, t])
-            frames.append(volume_from_sitk(frame))
+        with quiet_sitk():
+            for t in range(size[3]):
+                frames.append(volume_from_sitk(sitk.Extract(image, size[:3] + [0], [0, 0, 0, t])))
         return frames
     if image.GetNumberOfComponentsPerPixel() > 1 and extension(Path(path)) == ".seq.nrrd":
         # Slicer's sequence files store frames as components; elsewhere components are colours.
-        return [volume_from_sitk(sitk.VectorIndexSelectionCast(image, c))
-                for c in range(image.GetNumberOfComponentsPerPixel())]
+        with quiet_sitk():
+            return [volume_from_sitk(sitk.VectorIndexSelectionCast(image, c))
+                    for c in range(image.GetNumberOfComponentsPerPixel())]
     return [_single_volume(image, path)]
 
 
@@ -238,4 +240,6 @@ def write_series(volumes: Sequence[Volume], path) -> None:
     first = volumes[0]
     if not all(first.has_same_geometry(v) for v in volumes[1:]):
         raise InputError("every frame of a series must have the same shape and geometry")
-    write_image(sitk.JoinSeries([sitk_from_volume(v) for v in volumes]), path)
+    with quiet_sitk():
+        series = sitk.JoinSeries([sitk_from_volume(v) for v in volumes])
+    write_image(series, path)
