@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint check-slicer-versions data figures clean
+.PHONY: venv demo test lint fuzz check-slicer-versions data figures clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,14 @@ test: lint
 # install keeps Slicer's packages and the engine restores the sample. Needs PyPI; a few minutes.
 check-slicer-versions: $(STAMP)
 	MEDRESTORE_SLICER_MATRIX=1 $(PY) -m pytest -q -rs Testing/background/test_slicer_matrix.py
+
+# The fuzz and fault suite with many generated cases (its quick part runs in `make test`):
+# `make fuzz SEED=1` prints and writes out/fuzz/summary-seed1.json (cases, failures, run time).
+SEED ?= 0
+EXAMPLES ?= 300
+SIGNALS ?= 40
+fuzz: $(STAMP)
+	$(PY) -m Testing.fuzz.run --seed $(SEED) --examples $(EXAMPLES) --signals $(SIGNALS) --out out/fuzz
 
 # ruff (pinned in constraints.txt): pycodestyle, pyflakes and import order, as pyproject.toml sets.
 lint: $(STAMP)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
+
+from .output_files import write_atomically
 
 
 def json_ready(data):
@@ -33,8 +34,6 @@ def to_json(data) -> str:
 
 
 def write_json(data, path) -> None:
-    """Write through a temporary file so a failure leaves no half-written report."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(to_json(data))
-    os.replace(temporary, path)
+    """Write atomically (``output_files.write_atomically``): no half-written report on failure."""
+    text = to_json(data)
+    write_atomically(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))

@@ -24,7 +24,7 @@ from .models.loaded import LoadedModels
 from .oom_fallback import Attempt, run_with_oom_fallback
 from .options import DetectOptions, DetectorMethod, RestoreOptions
 from .progress import CancelCallback, ProgressCallback, Steps
-from .volume import Volume, VolumeKind, cast_to_dtype
+from .volume import Volume, VolumeKind, cast_to_dtype, float32_safe_scale
 
 
 @dataclass
@@ -130,7 +130,10 @@ def detect(volume: Volume, options: Optional[DetectOptions] = None,
     options = options or DetectOptions()
     options.validate()
     check_intensity_volume(volume)
-    mask, probability, _ = _detect(volume, options, Steps(progress, cancel), resolve_device(device), models=models)
+    scale = float32_safe_scale(volume.array)
+    mask, probability, _ = _detect(volume if scale == 1.0 else volume.with_array(volume.array / scale), options,
+                                   Steps(progress, cancel), resolve_device(device),
+                                   models=models)
     return mask, probability
 
 
@@ -184,19 +187,23 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
 
     started = time.perf_counter()
     diagnostics: dict = {}
+    original = volume.array
+    # Detectors and learned fills compute in float32 and are indifferent to a global scale.
+    scale = float32_safe_scale(original)
+    scaled = original.astype(np.float64) / scale
     if mask is not None:
         defects = _check_mask(volume, mask)
         probability = None
         detector = "given"
     else:
-        mask_volume, probability, attempt = _detect(volume, options.detect, steps.sub(0.0, 0.3), device, diagnostics,
-                                                    models)
+        mask_volume, probability, attempt = _detect(volume if scale == 1.0 else volume.with_array(scaled),
+                                                    options.detect, steps.sub(0.0, 0.3), device,
+                                                    diagnostics, models)
         device = attempt.device  # the fill too stays on the CPU after a CUDA out-of-memory error
         defects = mask_volume.array.astype(bool)
         detector = options.detect.method.value
     detected = time.perf_counter()
 
-    original = volume.array
     fell_back = mask is None and attempt.fell_back
     if defects.any():
         fill_steps = steps.sub(0.3, 1.0)
@@ -206,7 +213,7 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
 
         def fill(on, pixels):
             used["filler"] = filler_for(options.fill, on, pixels, options.seed, models)
-            return used["filler"](original.astype(np.float64), defects, fill_steps)
+            return used["filler"](scaled, defects, fill_steps)
 
         filled, fill_attempt = run_with_oom_fallback(
             fill, device, FILL_BATCH_PIXELS, notify=lambda message: fill_steps.report(0.0, message),
@@ -214,7 +221,7 @@ def restore(volume: Volume, options: Optional[RestoreOptions] = None,
         fill_choices = [asdict(choice) for choice in getattr(used["filler"], "choices", [])]
         device, fell_back = fill_attempt.device, fell_back or fill_attempt.fell_back
         repaired = original.copy()
-        repaired[defects] = cast_to_dtype(filled[defects], original.dtype)
+        repaired[defects] = cast_to_dtype(filled[defects] * scale, original.dtype)
     else:
         repaired, fill_choices = original.copy(), []
     steps.report(1.0, "restore done")

@@ -5,11 +5,14 @@ damage rather than an arbitrary middle slice. Matplotlib runs with the Agg backe
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .errors import InputError
 from .intensity import display_window
+from .output_files import write_atomically
 from .volume import Volume
 
 PLANES = (("axial", 0), ("coronal", 1), ("sagittal", 2))
@@ -80,8 +83,13 @@ def _grid(rows: Sequence[Tuple[str, np.ndarray, dict]], geometry: Volume, mask: 
         rendered.scale(1.0, 1.15)
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    try:
+        kind = Path(path).suffix.lower().lstrip(".") or "png"
+        if kind not in figure.canvas.get_supported_filetypes():
+            raise InputError(f"{path}: cannot write a picture of type '.{kind}' (use .png)")
+        write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=110, format=kind))
+    finally:
+        plt.close(figure)
 
 
 def _grey(reference: np.ndarray) -> dict:

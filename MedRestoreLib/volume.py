@@ -1,4 +1,4 @@
-"""The one image type of the engine, and its file I/O through SimpleITK.
+"""The one image type of the engine, and its file I/O through SimpleITK (checked in ``image_files``).
 
 A :class:`Volume` is a numpy array in (k, j, i) order — slice, row, column, the order of
 ``slicer.util.arrayFromVolume`` and ``SimpleITK.GetArrayFromImage`` — plus the 4×4 IJK→RAS
@@ -12,9 +12,6 @@ Example:
 """
 from __future__ import annotations
 
-import glob
-import os
-import tempfile
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -23,6 +20,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from .errors import InputError
+from .image_files import extension, quiet_sitk, read_image, write_image
 
 # Slicer's IJK→RAS = diag(-1,-1,1) · direction_LPS · diag(spacing); origin_RAS = diag(-1,-1,1) · origin_LPS.
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
@@ -117,6 +115,23 @@ def cast_to_dtype(values: np.ndarray, dtype) -> np.ndarray:
     return np.clip(values, info.min, info.max).astype(dtype)
 
 
+# float32 holds about 1.2e-38 … 3.4e38, and models and detectors compute in float32, squares and
+# sums of squares included (variances): a float volume whose magnitude lies outside 1e-9 … 1e9 is
+# divided into it first (both are indifferent to a global scale) and multiplied back in float64.
+_FLOAT32_BAND = (1e-9, 1e9)
+
+
+def float32_safe_scale(values: np.ndarray) -> float:
+    """The factor to divide a float array by so that float32 arithmetic cannot overflow or flush
+    it to zero (1.0 for integer arrays and for floats already within 1e-9 … 1e9)."""
+    if not np.issubdtype(values.dtype, np.floating) or values.size == 0:
+        return 1.0
+    magnitude = float(np.max(np.abs(values)))
+    if magnitude == 0.0 or not np.isfinite(magnitude) or _FLOAT32_BAND[0] <= magnitude <= _FLOAT32_BAND[1]:
+        return 1.0
+    return magnitude
+
+
 # --- SimpleITK conversion: the only place where LPS meets RAS -----------------------------------
 
 def volume_from_sitk(image, kind=VolumeKind.INTENSITY) -> Volume:
@@ -151,31 +166,12 @@ def sitk_from_volume(volume: Volume):
     image = sitk.GetImageFromArray(np.ascontiguousarray(array))
     image.SetSpacing([float(s) for s in volume.spacing])
     image.SetOrigin([float(v) for v in _LPS_TO_RAS @ volume.origin])
-    image.SetDirection([float(v) for v in (_LPS_TO_RAS @ volume.direction).ravel()])
+    with quiet_sitk():  # ITK inverts the direction by SVD, and VNL prints when it finds it ill-conditioned
+        image.SetDirection([float(v) for v in (_LPS_TO_RAS @ volume.direction).ravel()])
     return image
 
 
 # --- files ---------------------------------------------------------------------------------------
-
-def _read_sitk(path) -> "object":
-    import SimpleITK as sitk
-
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    try:
-        if path.is_dir():
-            reader = sitk.ImageSeriesReader()
-            series = reader.GetGDCMSeriesIDs(str(path))
-            if not series:
-                raise InputError(f"{path}: folder holds no DICOM series")
-            reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(path), series[0]))
-            return reader.Execute()
-        return sitk.ReadImage(str(path))
-    except RuntimeError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "unknown error"
-        raise InputError(f"{path}: cannot be read as an image ({first_line[:200]})") from None
-
 
 def _check_not_empty(image, path):
     if 0 in image.GetSize():
@@ -185,13 +181,21 @@ def _check_not_empty(image, path):
 def read_volume(path, kind=VolumeKind.INTENSITY) -> Volume:
     """Read a 2-D or 3-D scalar image (NRRD, NIfTI, MHA, a DICOM folder, ...).
 
+    The file is checked whole first (``file_integrity.py``; DICOM folders in ``dicom_folder.py``).
+
     Raises:
-        InputError: the file is missing or unreadable, empty, 4-D, or not scalar.
+        InputError: the file is missing, unreadable, damaged (cut short, wrong sizes), empty,
+            4-D, or not scalar.
     """
-    image = _read_sitk(path)
+    image = read_image(path)
     _check_not_empty(image, path)
+    return _single_volume(image, path, kind)
+
+
+def _single_volume(image, path, kind=VolumeKind.INTENSITY) -> Volume:
     if image.GetDimension() == 4:
-        raise InputError(f"{path}: this is a 4-D series; read it with read_series")
+        raise InputError(f"{path}: this is a 4-D series ({image.GetSize()[3]} frames), not a 3-D volume: "
+                         "use impute-sequence (or restore, frame by frame), or extract one frame first")
     try:
         return volume_from_sitk(image, kind)
     except InputError as error:
@@ -205,70 +209,26 @@ def read_series(path) -> List[Volume]:
     """
     import SimpleITK as sitk
 
-    image = _read_sitk(path)
+    image = read_image(path)
     _check_not_empty(image, path)
     if image.GetDimension() == 4:
         size = list(image.GetSize())
         frames = []
-        for t in range(size[3]):
-            frame = sitk.Extract(image, size[:3] + [0], [0, 0, 0, t])
-            frames.append(volume_from_sitk(frame))
+        with quiet_sitk():
+            for t in range(size[3]):
+                frames.append(volume_from_sitk(sitk.Extract(image, size[:3] + [0], [0, 0, 0, t])))
         return frames
-    if image.GetNumberOfComponentsPerPixel() > 1 and _extension(Path(path)) == ".seq.nrrd":
+    if image.GetNumberOfComponentsPerPixel() > 1 and extension(Path(path)) == ".seq.nrrd":
         # Slicer's sequence files store frames as components; elsewhere components are colours.
-        return [volume_from_sitk(sitk.VectorIndexSelectionCast(image, c))
-                for c in range(image.GetNumberOfComponentsPerPixel())]
-    return [read_volume(path)]
-
-
-def _extension(path: Path) -> str:
-    name = path.name.lower()
-    for double in (".nii.gz", ".seg.nrrd", ".seq.nrrd"):
-        if name.endswith(double):
-            return double
-    return path.suffix
-
-
-def _write_atomically(image, path) -> None:
-    """Write through a temporary file in the target folder, so a failure leaves no partial file."""
-    import SimpleITK as sitk
-
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: the folder {path.parent} does not exist")
-    extension = _extension(path)
-    if not extension:
-        raise InputError(f"{path}: give a file extension (.nrrd, .nii.gz, .mha, ...)")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=extension, dir=path.parent)
-    os.close(handle)
-    try:
-        sitk.WriteImage(image, temporary, True)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(temporary, path)
-    except RuntimeError as error:
-        raise InputError(f"{path}: cannot be written ({str(error).strip().splitlines()[0][:200]})") from None
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
-def partial_writes(path) -> List[Path]:
-    """Temporary files that writes of ``path`` interrupted by a kill (SIGKILL, power loss) left
-    behind: ``_write_atomically`` names them ``.<name>.<random><extension>`` beside the target."""
-    path = Path(path)
-    pattern = f".{glob.escape(path.name)}.*{glob.escape(_extension(path))}"
-    return sorted(p for p in path.parent.glob(pattern) if p.is_file())
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+        with quiet_sitk():
+            return [volume_from_sitk(sitk.VectorIndexSelectionCast(image, c))
+                    for c in range(image.GetNumberOfComponentsPerPixel())]
+    return [_single_volume(image, path)]
 
 
 def write_volume(volume: Volume, path) -> None:
     """Write a volume; the format follows the extension. Nothing is left behind on failure."""
-    _write_atomically(sitk_from_volume(volume), path)
+    write_image(sitk_from_volume(volume), path)
 
 
 def write_series(volumes: Sequence[Volume], path) -> None:
@@ -280,4 +240,6 @@ def write_series(volumes: Sequence[Volume], path) -> None:
     first = volumes[0]
     if not all(first.has_same_geometry(v) for v in volumes[1:]):
         raise InputError("every frame of a series must have the same shape and geometry")
-    _write_atomically(sitk.JoinSeries([sitk_from_volume(v) for v in volumes]), path)
+    with quiet_sitk():
+        series = sitk.JoinSeries([sitk_from_volume(v) for v in volumes])
+    write_image(series, path)

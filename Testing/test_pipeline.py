@@ -6,7 +6,7 @@ import pytest
 from MedRestoreLib import Cancelled, InputError, RestoreOptions, Volume, detect, restore
 from MedRestoreLib.detection.localizer import load_localizer
 from MedRestoreLib.options import DetectOptions, FillMethod, FillOptions
-from MedRestoreLib.volume import cast_to_dtype
+from MedRestoreLib.volume import VolumeKind, cast_to_dtype
 from Testing.phantoms import box_mask, head_phantom
 
 ALL_FILLERS = [method.value for method in FillMethod]
@@ -178,3 +178,22 @@ def test_cuda_request_without_gpu_is_a_clear_error():
     _, damaged, mask = damaged_phantom()
     with pytest.raises(InputError, match="cuda"):
         restore(damaged, RestoreOptions(device="cuda"), mask=mask)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e19, 1e-300])
+def test_float_volumes_far_outside_the_float32_range_are_restored_without_overflow(scale):
+    # Detectors and fills compute in float32: values are scaled into its range and back.
+    import warnings
+
+    rng = np.random.default_rng(0)
+    base = 1.0 + 0.01 * rng.standard_normal((8, 16, 16))
+    mask = np.zeros(base.shape, np.uint8)
+    mask[3:5, 6:9, 6:9] = 1
+    volume = Volume(base * scale)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning fails the test
+        result = restore(volume, RestoreOptions.from_dict({"fill": {"method": "biharmonic3d"}}),
+                         mask=volume.with_array(mask, VolumeKind.LABEL))
+        detect(volume, DetectOptions(method="median-mad"))
+    filled = result.volume.array[mask > 0] / scale
+    assert np.all(np.isfinite(filled)) and np.all(np.abs(filled - 1.0) < 0.1)

@@ -16,6 +16,7 @@ from MedRestoreLib.volume import (
     write_series,
     write_volume,
 )
+from Testing.dicom_files import write_dicom_series
 
 
 def oblique_volume(dtype=np.int16, shape=(5, 6, 7), seed=0):
@@ -103,24 +104,7 @@ def test_three_d_file_read_as_series_is_one_frame(tmp_path):
 
 def test_dicom_folder(tmp_path):
     volume = oblique_volume(np.int16, shape=(4, 6, 5))
-    image = sitk_from_volume(volume)
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
-    direction = image.GetDirection()
-    for k in range(image.GetDepth()):
-        slice_image = image[:, :, k]
-        position = image.TransformIndexToPhysicalPoint((0, 0, k))
-        for tag, value in [
-            ("0020|000d", "1.2.826.0.1.3680043.2.1125.1"), ("0020|000e", "1.2.826.0.1.3680043.2.1125.2"),
-            # Image Orientation (Patient): the LPS directions of the i and j axes (columns of direction).
-            ("0020|0037", "\\".join(f"{v:.10f}" for v in (direction[0], direction[3], direction[6],
-                                                          direction[1], direction[4], direction[7]))),
-            ("0020|0032", "\\".join(f"{v:.10f}" for v in position)), ("0020|0013", str(k)),
-            ("0018|0050", f"{image.GetSpacing()[2]:.10f}"), ("0008|0060", "MR"),
-        ]:
-            slice_image.SetMetaData(tag, value)
-        writer.SetFileName(str(tmp_path / f"slice{k:03d}.dcm"))
-        writer.Execute(slice_image)
+    write_dicom_series(volume, tmp_path)
     back = read_volume(tmp_path)
     np.testing.assert_array_equal(back.array, volume.array)
     np.testing.assert_allclose(back.ijk_to_ras, volume.ijk_to_ras, atol=1e-6)
@@ -176,3 +160,9 @@ def test_with_array_keeps_geometry_and_sets_kind():
     assert mask.has_same_geometry(volume)
     with pytest.raises(ValueError):
         volume.with_array(np.zeros((1, 2, 3)))
+
+
+def test_a_4d_file_read_as_a_volume_says_what_to_do(tmp_path):
+    write_series([oblique_volume(), oblique_volume(seed=1)], tmp_path / "s.nrrd")
+    with pytest.raises(InputError, match="this is a 4-D series .2 frames., not a 3-D volume: use impute-sequence"):
+        read_volume(tmp_path / "s.nrrd")

@@ -232,15 +232,36 @@ class RunMonitor:
             return ""
         if self.start_error:
             return self.start_error
+        if status < 0:  # ended by a signal (Popen: -signal; Qt's QProcess: -1 for any crash)
+            return _signal_message(-status)
         if self.finished is not None and self.finished.message:
             return self.finished.message
         errors = [line for line in self.log if ": error:" in line or line.startswith("medrestore")]
         if errors:
             return errors[-1]
-        if status == ExitStatus.INTERRUPTED or status < 0:
+        if status == ExitStatus.INTERRUPTED:
             return "stopped before it finished"
         tail = [line for line in self.log if line.strip() and parse_progress_line(line) is None]
         return tail[-1] if tail else f"the worker process ended with status {status}"
 
     def full_log(self) -> str:
         return "\n".join(self.log)
+
+
+def _signal_message(number: int) -> str:
+    """Why a child that did not exit by itself ended, in a user's words; nothing was added."""
+    import signal
+
+    if number == 1:  # Qt's QProcess gives -1 for any crash, without the signal
+        return ("the worker process crashed or was killed (e.g. by the system when out of memory); "
+                "nothing was added")
+    if number == getattr(signal, "SIGKILL", None):
+        return ("the worker process was killed by the system (SIGKILL), e.g. because it ran out of memory; "
+                "nothing was added (try the CPU, a smaller volume, or closing other programs)")
+    if number in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGINT", None)):
+        return f"the worker process was stopped ({signal.Signals(number).name}) before it finished; nothing was added"
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    return f"the worker process crashed ({name}); nothing was added"

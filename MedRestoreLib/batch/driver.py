@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,14 +164,12 @@ def _finish(report: Report, items: List[BatchInput], out_dir: Path) -> BatchResu
 
 
 def _remove_partial_outputs(items: List[BatchInput]) -> None:
-    from ..volume import partial_writes
+    from ..output_files import partial_writes
 
     for item in items:
         for partial in partial_writes(item.output):
-            try:
-                os.remove(partial)
-            except OSError:  # another process removed it (a worker finishing its own write)
-                pass
+            # ignore_errors: another process may remove it first (a worker finishing its own write)
+            shutil.rmtree(partial, ignore_errors=True)
 
 
 def _records(client, items: List[BatchInput], spec: TaskSpec, settings: BatchSettings,

@@ -19,8 +19,8 @@ def _restore_command(args, progress) -> None:
     from ..pipeline import restore
     from ..volume import VolumeKind, read_series, read_volume, write_series, write_volume
 
-    check_outputs([args.input, args.mask],
-                   [args.output, args.mask_out, args.prob_out, args.report, args.preview])
+    check_outputs([args.input, args.mask], [args.output, args.mask_out, args.prob_out, args.report, args.preview],
+                  images=[args.output, args.mask_out, args.prob_out])
     options = RestoreOptions.from_dict({
         "detect": {"method": args.detector, "threshold": args.threshold},
         "fill": {"method": args.method, "adapt_seconds": args.adapt_seconds},
@@ -54,7 +54,7 @@ def _detect_command(args, progress) -> None:
     from ..pipeline import detect
     from ..volume import read_volume, write_volume
 
-    check_outputs([args.input], [args.mask_out, args.prob_out])
+    check_outputs([args.input], [args.mask_out, args.prob_out], images=[args.mask_out, args.prob_out])
     options = DetectOptions.from_dict({"method": args.detector, "threshold": args.threshold})
     mask, probability = detect(read_volume(args.input), options, progress, device=args.device)
     write_volume(mask, args.mask_out)
@@ -68,7 +68,7 @@ def _corrupt_command(args, progress) -> None:
     from ..defects import corrupt
     from ..volume import read_volume, write_volume
 
-    check_outputs([args.input], [args.output, args.mask_out, args.specs_out])
+    check_outputs([args.input], [args.output, args.mask_out, args.specs_out], images=[args.output, args.mask_out])
     if args.seed < 0:
         raise InputError(f"--seed must be ≥ 0, got {args.seed}")
     damaged, mask, specs = corrupt(read_volume(args.input), args.kind, seed=args.seed,

@@ -56,7 +56,7 @@ def impute_slices_command(args, progress) -> None:
     from ..imputation.slices import SliceImputeOptions, impute_slices
     from ..volume import VolumeKind, read_volume, write_volume
 
-    check_outputs([args.input], [args.output, args.filled_out])
+    check_outputs([args.input], [args.output, args.filled_out], images=[args.output, args.filled_out])
     options = SliceImputeOptions(model=args.model, factor=args.factor,
                                  missing=None if args.missing is None else _missing_list(args.missing),
                                  acquisition=args.acquisition, device=args.device)
@@ -82,25 +82,26 @@ def _times(text):
 def impute_sequence_command(args, progress) -> None:
     from ..progress import Steps
 
-    check_outputs([args.input], [args.output])
     if args.forecast < 0:
         raise InputError(f"--forecast must be ≥ 0, got {args.forecast}")
     is_table = Path(args.input).suffix.lower() == ".csv"
     if is_table != (Path(args.output).suffix.lower() == ".csv"):
         raise InputError("input and output must both be .csv tables, or both image series")
+    check_outputs([args.input], [args.output], images=[] if is_table else [args.output])
     missing = "auto" if args.missing == "auto" else _missing_list(args.missing)
     times = _times(args.times)
     if is_table and times is not None:
         raise InputError("--times is for image series; a table's times are its TIME column")
     steps = Steps(progress)
     if is_table:
-        from ..imputation.tables import impute_table, read_table, write_table
+        from ..imputation.table_files import read_table, write_table
+        from ..imputation.tables import impute_table
 
-        columns, rows = read_table(args.input)
+        columns, rows, style = read_table(args.input)
         steps.report(0.1, "imputing table")
         columns, rows = impute_table(columns, rows, args.model, args.forecast,
-                                     [] if missing == "auto" else missing)
-        write_table(columns, rows, args.output)
+                                     [] if missing == "auto" else missing, decimal=style.decimal)
+        write_table(columns, rows, args.output, style)
     else:
         from ..imputation.frames import impute_frames
         from ..volume import read_series, write_series

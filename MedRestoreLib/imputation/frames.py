@@ -36,9 +36,17 @@ def frame_times(count: int, times: Optional[Sequence[float]] = None, forecast: i
     return times, interval, extend_times(times, forecast, interval)
 
 
+def _magnitude(frames: Sequence[Volume]) -> float:
+    """The largest |value| of the frames (1 when all are 0): values are divided by it before any
+    sum or product, so that float64 cannot overflow near its limit (±1.8e308)."""
+    largest = max(float(np.max(np.abs(f.array.astype(np.float64)))) if f.array.size else 0.0 for f in frames)
+    return largest if largest > 0 and np.isfinite(largest) else 1.0
+
+
 def blank_frames(frames: Sequence[Volume]) -> List[int]:
     """Frames that are blank (every frame counts, the first and last too)."""
-    levels = np.array([np.abs(f.array.astype(np.float32)).mean() for f in frames])
+    magnitude = _magnitude(frames)  # float64 and scaled: frames near 1e300 overflowed float32 here
+    levels = np.array([np.abs(f.array.astype(np.float64) / magnitude).mean() for f in frames])
     return [int(n) for n in np.flatnonzero(~present_levels(levels))]
 
 
@@ -66,7 +74,8 @@ def impute_frames(frames: Sequence[Volume], model, missing: Union[str, Sequence[
     if forecast < 0:
         raise InputError(f"--forecast must be ≥ 0, got {forecast}")
     times, interval, all_times = frame_times(len(frames), times, forecast)
-    data = np.stack([frames[n].array.reshape(-1).astype(np.float64) for n in observed])
+    magnitude = _magnitude(frames)
+    data = np.stack([frames[n].array.reshape(-1).astype(np.float64) / magnitude for n in observed])
     steps.report(0.1, "imputing frames")
     model = SequenceModel(model)
     wanted = missing + list(range(len(frames), len(frames) + forecast))
@@ -89,6 +98,10 @@ def impute_frames(frames: Sequence[Volume], model, missing: Union[str, Sequence[
         coefficients = np.stack([f[1] * s for f, (_, _, s) in zip(filled, series)], 1) if series else \
             np.zeros((len(all_times), 0))
         estimates = mean + coefficients[wanted] @ basis[keep]
+    with np.errstate(over="ignore"):
+        estimates = estimates * magnitude
+    if not np.all(np.isfinite(estimates)):
+        raise InputError("the imputed frames exceed the range of 64-bit numbers (values near ±1.8e308)")
     steps.report(0.9, "writing frames")
     output = [f.copy() for f in frames] + [None] * forecast
     for row, n in enumerate(wanted):

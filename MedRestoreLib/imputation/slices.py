@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InputError
 from ..intensity import intensity_window
 from ..progress import CancelCallback, ProgressCallback, Steps
-from ..volume import Volume, cast_to_dtype
+from ..volume import Volume, cast_to_dtype, float32_safe_scale
 from .layout import Acquisition, Layout, factor_layout, gap_layout, thin_volume_geometry
 from .missing import find_missing_slices
 
@@ -142,14 +142,17 @@ def impute_slices(volume: Volume, options: Optional[SliceImputeOptions] = None,
     filled = ~layout.observed
     if layout.length == array.shape[0] and not filled.any():
         return SliceImputeResult(volume.copy(), filled, layout)
-    if np.ptp(acquired) == 0:
-        thin = np.full((layout.length,) + acquired.shape[1:], acquired.flat[0], np.float32)
+    # The models compute in float32: values beyond its range are scaled into it and back.
+    scale = float32_safe_scale(acquired)
+    work = acquired if scale == 1.0 else acquired / scale
+    if np.ptp(work) == 0:
+        thin = np.full((layout.length,) + work.shape[1:], work.flat[0], np.float32)
     else:
-        low, high = intensity_window(acquired) if np.any(acquired != 0) else (0.0, 1.0)
+        low, high = intensity_window(work) if np.any(work != 0) else (0.0, 1.0)
         if not high > low:
-            low, high = float(acquired.min()), float(acquired.max())
-        thin = _run_normalised(acquired, low, high, layout, options, steps.sub(0.02, 0.98), models)
-    output = cast_to_dtype(thin, array.dtype)
+            low, high = float(work.min()), float(work.max())
+        thin = _run_normalised(work, low, high, layout, options, steps.sub(0.02, 0.98), models)
+    output = cast_to_dtype(thin if scale == 1.0 else thin.astype(np.float64) * scale, array.dtype)
     exact = layout.exact >= 0
     output[layout.exact[exact]] = acquired[exact]  # acquired slices stay bit-identical
     steps.report(1.0, "slices imputed")

@@ -11,8 +11,6 @@ column gets the column's mean there.
 """
 from __future__ import annotations
 
-import csv
-from pathlib import Path
 from typing import List, Sequence, Tuple
 
 import numpy as np
@@ -29,30 +27,66 @@ def _column(columns: Sequence[str], name: str):
     return matches[0] if matches else None
 
 
-def parse_number(text: str, column: str, row: int) -> float:
+def parse_number(text: str, column: str, row: int, decimal: str = ".") -> float:
+    """A cell's number (NaN for a blank or NA cell); ``decimal`` is the table's decimal mark."""
     if text.strip().lower() in MISSING_TEXT:
         return np.nan
     try:
-        value = float(text)
+        value = float(text.replace(",", ".") if decimal == "," else text)
     except ValueError:
-        raise InputError(f"column '{column}' is not numeric: '{text[:40]}' in data row {row + 1}") from None
+        hint = " (decimal commas need a ';' or tab separated table)" if "," in text and decimal == "." else ""
+        raise InputError(f"column '{column}' is not numeric: '{text[:40]}' in data row {row + 1}{hint}") from None
     if not np.isfinite(value):
         raise InputError(f"column '{column}' has a non-finite value in data row {row + 1}")
     return value
 
 
-def _format(value: float) -> str:
-    return f"{value:.7g}"
+def _format(value: float, decimal: str = ".") -> str:
+    text = f"{value:.7g}"
+    return text.replace(".", ",") if decimal == "," else text
+
+
+def _finite(value: float, what: str) -> float:
+    if not np.isfinite(value):
+        raise InputError(f"{what} exceeds the range of 64-bit numbers (values near ±1.8e308)")
+    return value
+
+
+def standardised(values: np.ndarray, names: Sequence[str]):
+    """(values standardised per column, the function that maps standardised values back).
+
+    Columns are first divided by their largest magnitude, so that neither the variance (a sum
+    of squares) nor the way back overflows for values near the float64 limit (±1.8e308); a
+    result that still leaves the float64 range (a forecast beyond it) is refused by name.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        magnitude = np.nanmax(np.abs(values), 0)
+        magnitude[~(magnitude > 0)] = 1.0
+        unit = values / magnitude
+        mean, spread = np.nanmean(unit, 0), np.nanstd(unit, 0)
+    spread[~(spread > 0)] = 1.0
+
+    def back(standard: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = (standard * spread + mean) * magnitude
+        for n in np.flatnonzero(~np.isfinite(result).all(axis=0)):
+            _finite(np.inf, f"an imputed value of column '{names[n]}'")
+        return result
+
+    return (unit - mean) / spread, back
 
 
 def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int = 0,
-                 missing_rows: Sequence[int] = (), network=None) -> Tuple[List[str], List[List[str]]]:
+                 missing_rows: Sequence[int] = (), network=None,
+                 decimal: str = ".") -> Tuple[List[str], List[List[str]]]:
     """The table with its blank measurement cells filled and ``forecast`` rows per subject.
 
     Args:
         columns: header names; rows: cell texts (row lengths must match the header).
         model: :class:`SequenceModel`. missing_rows: 0-based data rows whose measurements are
             treated as blank (to re-impute a visit).
+        decimal: the table's decimal mark ("." or ","; see ``table_files.read_table``); the
+            computed cells are written with it.
 
     Raises:
         InputError: no measurement column, a non-numeric cell, a column without any observed
@@ -67,7 +101,7 @@ def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int
     measured = [n for n in range(len(columns)) if n not in (id_column, time_column)]
     if not measured:
         raise InputError("the table has no measurement column (only ID/TIME)")
-    values = np.array([[parse_number(row[c], columns[c], r) for c in measured] for r, row in enumerate(rows)])
+    values = np.array([[parse_number(row[c], columns[c], r, decimal) for c in measured] for r, row in enumerate(rows)])
     for r in missing_rows:
         if not 0 <= r < len(rows):
             raise InputError(f"--missing row {r} outside 0…{len(rows) - 1}")
@@ -84,14 +118,12 @@ def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int
             if time_column is None:
                 times[r] = position
             else:
-                times[r] = parse_number(rows[r][time_column], columns[time_column], r)
+                times[r] = parse_number(rows[r][time_column], columns[time_column], r, decimal)
                 if np.isnan(times[r]):
                     raise InputError(f"TIME is blank in data row {r + 1}")
     orders = {name: sorted(members, key=lambda r: times[r]) for name, members in subjects.items()}
     interval = typical_interval([(times[o], None) for o in orders.values()])
-    mean, scale = np.nanmean(values, 0), np.nanstd(values, 0)
-    scale[scale == 0] = 1.0
-    standard = (values - mean) / scale
+    standard, unstandardise = standardised(values, [columns[c] for c in measured])
     filled = standard.copy()
     future = {name: np.zeros((forecast, len(measured))) for name in orders}
     for n in range(len(measured)):
@@ -103,48 +135,25 @@ def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int
             future[name][:, n] = result[len(orders[name]):]
         for name in set(orders) - set(names):  # no observed value for this subject: column mean
             filled[orders[name], n] = 0.0
-    filled = filled * scale + mean
+    filled = unstandardise(filled)
     output = []
     for r, row in enumerate(rows):
         cells, marks = list(row), []
         for n, c in enumerate(measured):
             if np.isnan(values[r, n]):
-                cells[c] = _format(filled[r, n])
+                cells[c] = _format(filled[r, n], decimal)
                 marks.append(columns[c])
         output.append(cells + [";".join(marks)])
     for name, order in orders.items():
         last = times[order[-1]]
+        predicted = unstandardise(future[name])
         for step in range(forecast):
             cells = [""] * len(columns)
             if id_column is not None:
                 cells[id_column] = name
             if time_column is not None:
-                cells[time_column] = _format(last + interval * (step + 1))
+                cells[time_column] = _format(_finite(last + interval * (step + 1), "the forecast TIME"), decimal)
             for n, c in enumerate(measured):
-                cells[c] = _format(future[name][step, n] * scale[n] + mean[n])
+                cells[c] = _format(predicted[step, n], decimal)
             output.append(cells + ["forecast"])
     return list(columns) + [MARK_COLUMN], output
-
-
-def read_table(path) -> Tuple[List[str], List[List[str]]]:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise InputError(f"{path}: cannot be read as CSV ({error})") from None
-    if not rows:
-        raise InputError(f"{path}: the table is empty")
-    return rows[0], rows[1:]
-
-
-def write_table(columns: List[str], rows: List[List[str]], path) -> None:
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.partial")
-    with open(temporary, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    temporary.replace(path)

@@ -13,9 +13,9 @@ import vtk
 from ..errors import InputError
 from ..progress import Steps
 from .nodes import (
+    checkScalarVolume,
     copyDisplay,
     imputedIndexValues,
-    isScalarVolume,
     removedOnError,
     sequenceIndexTimes,
     sequenceVolumeNodes,
@@ -28,8 +28,7 @@ def impute_slices_node(scene, inputNode, options, outputNode=None, progress=None
     """Thin-slice volume node from a thick or gapped scalar volume node."""
     from ..imputation.slices import impute_slices
 
-    if not isScalarVolume(inputNode):
-        raise InputError("give a scalar volume node (not a label map)")
+    checkScalarVolume(inputNode)
     if outputNode is inputNode:
         raise InputError("the output node must differ from the input node (the input is never changed)")
     result = impute_slices(volumeFromNode(inputNode), options, progress, cancel)

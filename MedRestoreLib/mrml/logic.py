@@ -21,7 +21,7 @@ from ..pipeline import RestoreResult
 from ..pipeline import restore as restoreVolume
 from ..progress import CancelCallback, ProgressCallback, Steps
 from .nodes import (
-    isScalarVolume,
+    checkScalarVolume,
     maskFromNode,
     referencedNodes,
     removedOnError,
@@ -142,9 +142,8 @@ class MedRestoreLogic:
 
     @staticmethod
     def _checkNodes(inputNode, outputNode, isSequence) -> None:
-        if not isSequence and not isScalarVolume(inputNode):
-            raise InputError(f"'{inputNode.GetName()}' ({inputNode.GetClassName()}) is not a scalar "
-                             "volume or a sequence of scalar volumes")
+        if not isSequence:
+            checkScalarVolume(inputNode)
         if outputNode is None:
             return
         if outputNode is inputNode:

@@ -31,9 +31,10 @@ from ..background.run import (
 from ..errors import InputError
 from ..volume import VolumeKind, read_series, read_volume, write_series, write_volume
 from .nodes import (
+    checkScalarVolume,
     copyDisplay,
     imputedIndexValues,
-    isScalarVolume,
+    nodeLabel,
     removedOnError,
     sequenceIndexTimes,
     sequenceVolumeNodes,
@@ -118,14 +119,21 @@ def import_table(scene, path, name: str):
 
 # --- runs --------------------------------------------------------------------------------------
 
+def _still_in_scene(scene, *nodes) -> None:
+    """A run's results go next to its input: refuse them when a node was deleted meanwhile."""
+    for node in nodes:
+        if node is not None and (scene is None or not scene.IsNodePresent(node)):
+            raise InputError(f"{nodeLabel(node)} was removed from the scene while MedRestore worked on it; "
+                             "nothing was added")
+
+
 def prepare_restore(logic, inputNode, knownMaskNode=None, outputNode=None, *, method=None,
                     detector=None, device: str = "auto", seed: int = 0,
                     parent: Optional[str] = None) -> BackgroundRun:
     """Export the input (and known mask) and build the ``restore`` command; ``run.collect(run)``
     then adds the results exactly as ``MedRestoreLogic.restore`` does and returns the output node.
     """
-    if not isScalarVolume(inputNode):
-        raise InputError("choose a scalar volume to repair")
+    checkScalarVolume(inputNode)
     scene = logic.scene or inputNode.GetScene()
     run = BackgroundRun.create(f"repair {inputNode.GetName()}", parent)
     try:
@@ -145,6 +153,7 @@ def prepare_restore(logic, inputNode, knownMaskNode=None, outputNode=None, *, me
     def collect(finished: BackgroundRun):
         from ..pipeline import RestoreReport, RestoreResult
 
+        _still_in_scene(scene, inputNode, outputNode)
         report = json.loads(finished.path("report.json").read_text())["frames"][0]
         probability = finished.path("probability.nrrd")
         result = RestoreResult(
@@ -161,8 +170,8 @@ def prepare_restore(logic, inputNode, knownMaskNode=None, outputNode=None, *, me
 def prepare_impute_slices(inputNode, *, factor=None, missing=None, model: str = SLICE_MODEL_DEFAULT,
                           device: str = "auto", parent: Optional[str] = None) -> BackgroundRun:
     """``impute-slices`` on a volume node; ``run.collect(run)`` returns a new volume node."""
-    if inputNode is None or not inputNode.IsA("vtkMRMLScalarVolumeNode"):
-        raise InputError("choose a scalar volume whose slices are missing or thick")
+    checkScalarVolume(inputNode)
+    scene = inputNode.GetScene()
     run = BackgroundRun.create(f"fill slices of {inputNode.GetName()}", parent)
     try:
         run.arguments = impute_slices_arguments(run.path("input.nrrd"), run.path("imputed.nrrd"),
@@ -171,8 +180,11 @@ def prepare_impute_slices(inputNode, *, factor=None, missing=None, model: str = 
     except BaseException:
         run.cleanup()
         raise
-    run.collect = lambda finished: import_volume(
-        inputNode.GetScene(), finished.path("imputed.nrrd"), f"{inputNode.GetName()} slices imputed", inputNode)
+    def collect(finished: BackgroundRun):
+        _still_in_scene(scene, inputNode)
+        return import_volume(scene, finished.path("imputed.nrrd"), f"{inputNode.GetName()} slices imputed", inputNode)
+
+    run.collect = collect
     return run
 
 
@@ -197,12 +209,15 @@ def prepare_impute_sequence(inputNode, *, missing="auto", model: str = SEQUENCE_
     except BaseException:
         run.cleanup()
         raise
-    name = f"{inputNode.GetName()} imputed"
-    if isTable:
-        run.collect = lambda finished: import_table(inputNode.GetScene(), finished.path("imputed.csv"), name)
-    else:
-        run.collect = lambda finished: import_sequence(inputNode.GetScene(), finished.path("imputed.nrrd"),
-                                                       name, inputNode)
+    name, scene = f"{inputNode.GetName()} imputed", inputNode.GetScene()
+
+    def collect(finished: BackgroundRun):
+        _still_in_scene(scene, inputNode)
+        if isTable:
+            return import_table(scene, finished.path("imputed.csv"), name)
+        return import_sequence(scene, finished.path("imputed.nrrd"), name, inputNode)
+
+    run.collect = collect
     return run
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import slicer
 import vtk
 
-from ..errors import InputError
+from ..errors import InputError, one_line
 from ..volume import Volume, VolumeKind
 
 
@@ -23,14 +23,42 @@ def isScalarVolume(node) -> bool:
     return node is not None and node.IsA("vtkMRMLScalarVolumeNode") and not node.IsA("vtkMRMLLabelMapVolumeNode")
 
 
+def nodeLabel(node) -> str:
+    """A node's name for a one-line message (names may hold line breaks)."""
+    return f"'{one_line(node.GetName() or '')}'"
+
+
+def checkScalarVolume(node) -> None:
+    """Raise :class:`InputError`, saying what the node is, unless it is a grey-level volume node."""
+    if node is None:
+        raise InputError("choose a volume")
+    if node.IsA("vtkMRMLLabelMapVolumeNode"):
+        raise InputError(f"{nodeLabel(node)} is a label map, not a scalar volume of intensities: choose the "
+                         "grey-level image (a label map can be given as the known defect mask)")
+    if not node.IsA("vtkMRMLScalarVolumeNode"):
+        raise InputError(f"{nodeLabel(node)} ({node.GetClassName()}) is not a scalar volume: choose a grey-level image")
+
+
 def volumeFromNode(volumeNode, kind: VolumeKind = VolumeKind.INTENSITY) -> Volume:
-    """Copy a scalar volume (or label map) node's voxels (k, j, i) and IJK→RAS into a Volume."""
+    """Copy a scalar volume (or label map) node's voxels (k, j, i) and IJK→RAS into a Volume.
+
+    Raises:
+        InputError: no image data, or several values per voxel (RGB, vector, diffusion, 4-D).
+    """
     imageData = volumeNode.GetImageData()
     if imageData is None or imageData.GetNumberOfPoints() == 0:
-        raise InputError(f"node '{volumeNode.GetName()}' holds no image data")
-    if volumeNode.IsA("vtkMRMLDiffusionImageVolumeNode") or imageData.GetNumberOfScalarComponents() != 1:
-        raise InputError(f"'{volumeNode.GetName()}' is an RGB, vector or tensor volume; "
+        raise InputError(f"{nodeLabel(volumeNode)} holds no image data (load or compute the image first)")
+    components = imageData.GetNumberOfScalarComponents()
+    if volumeNode.IsA("vtkMRMLDiffusionImageVolumeNode"):
+        raise InputError(f"{nodeLabel(volumeNode)} is a diffusion volume; MedRestore needs a scalar (grey-level) "
+                         "volume")
+    if 1 < components <= 4:
+        raise InputError(f"{nodeLabel(volumeNode)} is an RGB or vector volume ({components} values per voxel); "
                          "MedRestore needs a scalar (grey-level) volume")
+    if components != 1:
+        raise InputError(f"{nodeLabel(volumeNode)} holds {components} values per voxel (a 4-D series): put its "
+                         "frames in a sequence (Sequences module) to fill missing frames, or extract one frame "
+                         "to repair it")
     matrix = vtk.vtkMatrix4x4()
     volumeNode.GetIJKToRASMatrix(matrix)
     return Volume(np.array(slicer.util.arrayFromVolume(volumeNode)),
@@ -80,12 +108,12 @@ def sequenceVolumeNodes(sequenceNode) -> List:
     another kind of item is an :class:`InputError` naming it."""
     count = sequenceNode.GetNumberOfDataNodes()
     if count == 0:
-        raise InputError(f"the sequence '{sequenceNode.GetName()}' is empty")
+        raise InputError(f"the sequence {nodeLabel(sequenceNode)} is empty")
     items = []
     for n in range(count):
         item = sequenceNode.GetNthDataNode(n)
         if not isScalarVolume(item):
-            raise InputError(f"item {n} of the sequence '{sequenceNode.GetName()}' is a "
+            raise InputError(f"item {n} of the sequence {nodeLabel(sequenceNode)} is a "
                              f"{item.GetClassName()}, not a scalar volume")
         items.append(item)
     return items

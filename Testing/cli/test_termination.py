@@ -78,3 +78,13 @@ def test_an_interrupted_cli_removes_what_it_wrote_and_exits_130(tmp_path):
         cli.COMMANDS["corrupt"] = original
     assert status == 130
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.nrrd"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_once_settled_a_stop_request_is_only_noted():
+    # From the final renames of a run's outputs on, a stop must not leave half of them renamed.
+    with interrupt_on_termination() as termination:
+        with termination.settled():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)
+        assert termination.noted == signal.SIGTERM

@@ -90,3 +90,13 @@ def test_a_table_takes_its_times_from_its_time_column(tmp_path, capsys):
     assert main(["impute-sequence", str(tmp_path / "t.csv"), str(tmp_path / "o.csv"), "--times=0,1,2",
                  "--quiet"]) == 2
     assert "TIME column" in capsys.readouterr().err
+
+
+def test_frames_near_the_float64_limit_are_imputed_without_overflow():
+    # The principal components of frames near 1e300 overflowed (NaN frames, status 0).
+    series = [Volume(np.full((3, 4, 5), (n + 1) * 1e300)) for n in range(4)]
+    series[2] = Volume(np.zeros((3, 4, 5)))
+    for model in ("linear", "lstm"):
+        output = impute_frames(series, model, missing=[2], forecast=1)
+        assert all(np.all(np.isfinite(frame.array)) for frame in output), model
+    np.testing.assert_allclose(impute_frames(series, "linear", missing=[2])[2].array, 3e300, rtol=1e-6)

@@ -124,3 +124,10 @@ def test_background_of_a_skull_stripped_volume_stays_zero():
         flagged[model] = np.mean(np.abs(out[outside]) > 5)  # (lstm before the fix: nearly all, at p0.5)
         assert 100 < np.median(out[inside]) < 200
     assert flagged["lstm"] <= flagged["cubic"] + 0.005
+
+
+def test_float64_slices_near_the_float64_limit_are_imputed_between_their_neighbours():
+    # The models run in float32: values of 1e300 became inf there, and 1.8e308 in the output.
+    array = np.stack([np.full((4, 5), k + 1.0) for k in range(5)]) * 1e300
+    result = impute_slices(Volume(array), SliceImputeOptions(model="linear", missing=[2]))
+    np.testing.assert_allclose(result.volume.array[2], 3e300, rtol=1e-5)

@@ -92,3 +92,18 @@ def test_bad_tables_exit_2_with_one_line(tmp_path, capsys):
 def test_table_without_measurements_is_refused():
     with pytest.raises(InputError, match="no measurement column"):
         impute_table(["ID", "TIME"], [["a", "1"]], "linear")
+
+
+def test_values_near_the_float64_limit_are_imputed_without_overflow():
+    # The scaling used to overflow (values squared in the variance): NaN/inf cells, status 0.
+    columns = ["ID", "TIME", "big"]
+    rows = [["a", "0", "1e300"], ["a", "1", ""], ["a", "2", "1.5e300"], ["b", "0", "-1.7e308"], ["b", "1", "1.7e308"]]
+    _, filled = impute_table(columns, rows, "linear")
+    assert float(filled[1][2]) == pytest.approx(1.25e300)
+    assert all(np.isfinite(float(row[2])) for row in filled)
+
+
+def test_a_forecast_beyond_the_float64_range_is_refused_by_name():
+    rows = [["a", "0", "-1.7e308"], ["a", "1", "1.7e308"]]
+    with pytest.raises(InputError, match="column 'big' exceeds the range of 64-bit numbers"):
+        impute_table(["ID", "TIME", "big"], rows, "linear", forecast=1)
