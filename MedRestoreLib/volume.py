@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -257,9 +257,14 @@ def _umask() -> int:
     return current
 
 
-def write_volume(volume: Volume, path) -> None:
-    """Write a volume; the format follows the extension. Nothing is left behind on failure."""
-    _write_atomically(sitk_from_volume(volume), path)
+def write_volume(volume: Volume, path, metadata: Optional[Dict[str, str]] = None) -> None:
+    """Write a volume; the format follows the extension. Nothing is left behind on failure.
+    ``metadata`` key/values go into the header where the format keeps them (NRRD ``key:=value``
+    lines, MetaImage fields); other formats drop them."""
+    image = sitk_from_volume(volume)
+    for key, value in (metadata or {}).items():
+        image.SetMetaData(key, value)
+    _write_atomically(image, path)
 
 
 def write_series(volumes: Sequence[Volume], path) -> None:

@@ -11,7 +11,7 @@ geometry of thick and sampled slices.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import List, Optional, Union
 
@@ -26,6 +26,7 @@ from .missing import find_missing_slices
 
 
 class SliceModel(str, Enum):
+    AUTO = "auto"  # the best candidate or blend, measured on held-out acquired slices (slice_auto.py)
     LSTM = "lstm"
     SRN = "srn"
     LINEAR = "linear"
@@ -36,8 +37,11 @@ class SliceModel(str, Enum):
 #: Model outputs below this (normalised) level are read as "at or below p0.5" (see _run_normalised).
 FLAT_LEVEL = 0.05
 
-#: The default: the model with the best measured PSNR on the development volumes (docs/imputation.md).
-DEFAULT_SLICE_MODEL = SliceModel.SRN
+#: The default: measured per input, so never (measurably) worse than interpolation (docs/imputation.md).
+DEFAULT_SLICE_MODEL = SliceModel.AUTO
+
+#: The recurrent network ``auto`` tries (the retrained LSTM; docs/imputation.md).
+AUTO_NETWORK = "lstm"
 
 
 @dataclass
@@ -49,6 +53,8 @@ class SliceImputeOptions:
             of a volume already on its thin grid.
         acquisition: how ``factor`` slices were made: 'thick' (slab averages) or 'sampled'.
         device: 'auto', 'cpu' or 'cuda' for the recurrent models.
+        adapt_seconds: time budget of the self-supervised tuning of the recurrent network on the
+            scan's own in-plane data (:mod:`.slice_adapt`; with ``factor`` only); 0 switches it off.
     """
 
     model: SliceModel = DEFAULT_SLICE_MODEL
@@ -56,6 +62,7 @@ class SliceImputeOptions:
     missing: Union[None, str, List[int]] = None
     acquisition: Acquisition = Acquisition.THICK
     device: str = "auto"
+    adapt_seconds: float = 5.0
 
     def validate(self) -> None:
         try:
@@ -67,6 +74,8 @@ class SliceImputeOptions:
             raise InputError("give either a factor or the missing slices (auto or a list)")
         if self.factor is not None and (int(self.factor) != self.factor or self.factor < 2):
             raise InputError(f"factor must be an integer ≥ 2, got {self.factor}")
+        if not 0 <= float(self.adapt_seconds) <= 600:
+            raise InputError(f"adapt seconds must be between 0 and 600, got {self.adapt_seconds}")
         if isinstance(self.missing, str) and self.missing != "auto":
             raise InputError(f"missing must be 'auto' or a list of slice indices, got '{self.missing}'")
 
@@ -91,6 +100,24 @@ class SliceImputeResult:
     volume: Volume
     filled: np.ndarray  # (L,) bool, thin slices computed (not acquired exactly)
     layout: Layout
+    report: dict = field(default_factory=dict)  # the model used; for auto its choice (slice_auto.py)
+
+    def summary(self) -> str:
+        """One line saying what ``auto`` chose ('' for the other models)."""
+        if "auto" not in self.report:
+            return ""
+        from .slice_auto import describe
+
+        return describe(self.report["auto"])
+
+    def metadata(self) -> dict:
+        """Header key/values for the output file (strings)."""
+        import json
+
+        values = {"MedRestore.model": str(self.report.get("model", ""))}
+        if "auto" in self.report:
+            values["MedRestore.auto"] = json.dumps(self.report["auto"], separators=(",", ":"))
+        return values
 
 
 def parse_missing(text: str) -> Union[str, List[int]]:
@@ -137,45 +164,68 @@ def impute_slices(volume: Volume, options: Optional[SliceImputeOptions] = None,
         raise InputError("the volume has NaN or infinite voxels")
     steps.report(0.0, f"imputing slices ({SliceModel(options.model).value})")
     filled = ~layout.observed
+    report = {"model": SliceModel(options.model).value}
     if layout.length == array.shape[0] and not filled.any():
-        return SliceImputeResult(volume.copy(), filled, layout)
+        return SliceImputeResult(volume.copy(), filled, layout, report)
     if np.ptp(acquired) == 0:
         thin = np.full((layout.length,) + acquired.shape[1:], acquired.flat[0], np.float32)
     else:
         low, high = intensity_window(acquired) if np.any(acquired != 0) else (0.0, 1.0)
         if not high > low:
             low, high = float(acquired.min()), float(acquired.max())
-        thin = _run_normalised(acquired, low, high, layout, options, steps.sub(0.02, 0.98))
+        thin = _with_threads(options, lambda: _run_normalised(acquired, low, high, layout, options,
+                                                              steps.sub(0.02, 0.98), report))
     output = cast_to_dtype(thin, array.dtype)
     exact = layout.exact >= 0
     output[layout.exact[exact]] = acquired[exact]  # acquired slices stay bit-identical
     steps.report(1.0, "slices imputed")
-    return SliceImputeResult(Volume(output, geometry, volume.kind), filled, layout)
+    return SliceImputeResult(Volume(output, geometry, volume.kind), filled, layout, report)
 
 
-def _run_normalised(acquired, low, high, layout, options, steps) -> np.ndarray:
+def _with_threads(options: SliceImputeOptions, work):
+    """``work()``, on the idle CPU cores when torch may run (see :func:`~..devices.idle_cpu_threads`)."""
+    if SliceModel(options.model) in (SliceModel.LINEAR, SliceModel.CUBIC, SliceModel.GMM):
+        return work()
+    from ..devices import idle_cpu_threads
+
+    with idle_cpu_threads():
+        return work()
+
+
+def _run_normalised(acquired, low, high, layout, options, steps, report) -> np.ndarray:
     """Run a model on intensities normalised as the networks were trained — clip((v − p0.5) /
     (p99.5 − p0.5), 0, ·) — and map back. Below p0.5 that scale is flat (a skull-stripped
     template's background and its darkest brain voxels both read 0), so where the model gives
     less than ``FLAT_LEVEL`` (its output there is 0 plus noise) the cubic interpolation of the
-    raw intensities, capped at p0.5, is used."""
+    raw intensities, capped at p0.5, is used. ``report`` receives what ``auto`` chose."""
     from .interpolation import interpolate
 
-    if SliceModel(options.model) in (SliceModel.LINEAR, SliceModel.CUBIC):
-        return interpolate(acquired.astype(np.float32), layout, SliceModel(options.model) == SliceModel.CUBIC)
-    scaled = np.maximum((acquired.astype(np.float32) - low) / (high - low), 0).astype(np.float32)
-    normalised = run_model(scaled, layout, options, steps)
+    model = SliceModel(options.model)
+    raw = acquired.astype(np.float32)
+    if model in (SliceModel.LINEAR, SliceModel.CUBIC):
+        return interpolate(raw, layout, model == SliceModel.CUBIC)
+    scaled = np.maximum((raw - low) / (high - low), 0).astype(np.float32)
+    if model == SliceModel.AUTO:
+        from .slice_auto import run_auto
+
+        normalised, choice = run_auto(scaled, layout, options, steps)
+        report["auto"] = choice.to_dict()
+        if choice.name in ("linear", "cubic"):  # exactly what --model linear/cubic gives
+            return interpolate(raw, layout, choice.name == "cubic")
+    else:
+        normalised = run_model(scaled, layout, options, steps, report=report)
     thin = normalised * (high - low) + low
     below = normalised < FLAT_LEVEL
     if below.any():
-        raw = interpolate(acquired.astype(np.float32), layout, cubic=True)
-        thin[below] = np.minimum(raw[below], low)
+        thin[below] = np.minimum(interpolate(raw, layout, cubic=True)[below], low)
     return thin
 
 
 def run_model(acquired: np.ndarray, layout: Layout, options: SliceImputeOptions, steps: Steps,
-              network=None) -> np.ndarray:
-    """Thin volume (normalised) by the chosen model; ``network`` overrides the shipped one."""
+              network=None, report: Optional[dict] = None) -> np.ndarray:
+    """Thin volume (normalised) by the chosen model; ``network`` overrides the shipped one. The
+    recurrent models are tuned on the scan first when ``options.adapt_seconds`` > 0 and the
+    slices come with a factor (``report['adapt']`` says how)."""
     from .interpolation import interpolate
 
     model = SliceModel(options.model)
@@ -188,9 +238,22 @@ def run_model(acquired: np.ndarray, layout: Layout, options: SliceImputeOptions,
     from ..devices import resolve_device
     from .recurrent import impute_recurrent
 
-    if network is None:
-        network = load_slice_network(model.value)
-    return impute_recurrent(network, acquired, layout, steps, resolve_device(options.device))
+    device = resolve_device(options.device)
+    network = adapted_network(acquired, options, network or load_slice_network(model.value), device, report)
+    return impute_recurrent(network, acquired, layout, steps, device)
+
+
+def adapted_network(acquired, options: SliceImputeOptions, network, device: str, report: Optional[dict]):
+    """``network`` tuned on the scan's in-plane data (a copy), or itself (see :func:`run_model`)."""
+    if options.factor is None or not options.adapt_seconds:
+        return network
+    from .slice_adapt import adapt
+
+    tuned, adapt_report = adapt(network, acquired, int(options.factor), options.acquisition,
+                                float(options.adapt_seconds), device=device)
+    if report is not None:
+        report["adapt"] = adapt_report.to_dict()
+    return tuned
 
 
 def load_slice_network(cell: str):

@@ -18,6 +18,7 @@ False on padding.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,17 +26,25 @@ import numpy as np
 #: Inputs per visit besides the reading and the acquired flag (see :func:`visit_features`).
 FEATURES = 12
 
+#: Slope shrinkage of the trend the network corrects, in squared typical intervals.
+RIDGE = 0.1
+
 
 @dataclass
 class VisitFeatures:
     trend: np.ndarray  # (S, V, M) the subject's own line (standardised units)
     inputs: np.ndarray  # (S, V, M, FEATURES) float32
     observed: np.ndarray  # (S, V, M) bool
+    population: np.ndarray  # (S, V, M) the score's population trend
 
 
-def subject_lines(times: np.ndarray, values: np.ndarray, observed: np.ndarray, fallback: np.ndarray):
-    """(S, V, M) least-squares line per subject and score through the observed values; a constant
-    with one observed value (or all at one time), ``fallback`` with none."""
+def subject_lines(times: np.ndarray, values: np.ndarray, observed: np.ndarray, fallback: np.ndarray,
+                  ridge: float = 0.0):
+    """(line (S, V, M), slope (S, M), count (S, M)): the least-squares line per subject and score
+    through the observed values; a constant with one observed value (or all at one time),
+    ``fallback`` with none. ``ridge`` > 0 shrinks the slope towards 0 where the observed times
+    are close together (Σ(t − t̄)² small against ``ridge``), so two visits a day apart do not
+    extrapolate a steep line."""
     weight = observed.astype(float)
     y = np.where(observed, values, 0.0)
     t = times[:, :, None] * np.ones_like(weight)
@@ -44,7 +53,7 @@ def subject_lines(times: np.ndarray, values: np.ndarray, observed: np.ndarray, f
     mean_y = (weight * y).sum(1) / np.maximum(count, 1)
     centred = (t - mean_t[:, None]) * weight
     spread = (centred * (t - mean_t[:, None])).sum(1)
-    slope = np.where(spread > 1e-9, (centred * (y - mean_y[:, None])).sum(1) / np.maximum(spread, 1e-9), 0.0)
+    slope = np.where(spread > 1e-9, (centred * (y - mean_y[:, None])).sum(1) / np.maximum(spread + ridge, 1e-9), 0.0)
     line = mean_y[:, None] + slope[:, None] * (t - mean_t[:, None])
     return np.where(count[:, None] > 0, line, fallback), slope, count
 
@@ -96,18 +105,21 @@ def visit_features(times: np.ndarray, values: np.ndarray, valid: np.ndarray, int
     observed = ~np.isnan(values) & valid[:, :, None]
     values = np.where(observed, values, 0.0)
     population = population_trend(times, values, observed)
-    trend, slope, count = subject_lines(times, values, observed, population)
+    # The network corrects a slightly shrunk line (RIDGE): the plain least-squares line — the
+    # baseline — explodes beyond two visits that are close in time.
+    trend, slope, count = subject_lines(times, values, observed, population, RIDGE * interval ** 2)
     residual = np.where(observed, values - trend, 0.0)
     spread = np.sqrt((residual ** 2).sum(1) / np.maximum(count - 2, 1))  # (S, M)
     spread = np.where(count > 2, spread, np.nan)
-    typical = np.nanmedian(np.where(np.isfinite(spread), spread, np.nan), 0) if np.isfinite(spread).any() else \
-        np.full(values.shape[2], np.nan)
-    typical = np.nan_to_num(typical, nan=0.3)
+    with warnings.catch_warnings():  # all-NaN columns (no subject with 3 values) fall back below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        typical = np.nan_to_num(np.nanmedian(spread, 0), nan=0.3)
     spread = np.where(np.isfinite(spread), spread, typical[None])
     cross, confidence = cross_estimates(values - population, observed)
     cross_residual = np.where(confidence > 0, population + cross - trend, 0.0)
     observed_times = np.where(observed, times[:, :, None], np.nan)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # a subject without values in a score: no range (unused below)
+        warnings.simplefilter("ignore", RuntimeWarning)
         first, last = np.nanmin(observed_times, 1), np.nanmax(observed_times, 1)
     t = times[:, :, None]
     beyond = np.where(count[:, None] > 0, np.maximum(t - last[:, None], 0) + np.maximum(first[:, None] - t, 0), 0)
@@ -121,4 +133,4 @@ def visit_features(times: np.ndarray, values: np.ndarray, valid: np.ndarray, int
         np.minimum(np.nan_to_num(beyond) / interval, 6.0) / 3, np.broadcast_to(gaps[:, :, None], shape),
         np.broadcast_to(following[:, :, None], shape),
         np.broadcast_to((count[:, None] == 0).astype(float), shape)], -1)
-    return VisitFeatures(trend, np.clip(inputs, -10, 10).astype(np.float32), observed)
+    return VisitFeatures(trend, np.clip(inputs, -10, 10).astype(np.float32), observed, population)

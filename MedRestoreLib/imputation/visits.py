@@ -52,8 +52,11 @@ def predict(subjects: List[Subject], model: str, network=None, interval: Optiona
     times, values, valid = pack(subjects)
     interval = interval or typical_interval([t for t, _ in subjects])
     features = visit_features(times, values, valid, interval)
-    if model == "linear":
-        return features.trend
+    if model == "linear":  # the baseline: plain least squares per subject and score
+        from .visit_features import subject_lines
+
+        observed = features.observed
+        return subject_lines(times, np.where(observed, values, 0.0), observed, features.population)[0]
     import torch
 
     if network is None:

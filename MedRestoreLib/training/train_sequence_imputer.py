@@ -38,6 +38,11 @@ from .loop import LoopSettings, TrainingLoop, optimise
 from .run_folder import write_run_folder
 
 
+#: Residual targets are clipped here (standardised units): a rare subject whose trend is far off
+#: must not dominate a step's loss.
+CLIP = 4.0
+
+
 def draw_cohort(data: dict, real, rng: np.random.Generator):
     """Complete ground truth of one training cohort: [(times, values (V, M))]."""
     if real and rng.random() < data["real_fraction"]:
@@ -84,7 +89,7 @@ def sample_batch(data: dict, real, rng: np.random.Generator):
     hidden = (np.nan_to_num(hidden) > 0) & ~np.isnan(target)
     flags = np.broadcast_to(valid[:, :, None], values.shape).astype(np.float32)
     return (rows(residual), rows(features.observed.astype(np.float32)), rows(features.inputs), rows(flags),
-            rows(np.nan_to_num(target) - features.trend), rows(hidden.astype(np.float32)) > 0)
+            rows(np.clip(np.nan_to_num(target) - features.trend, -CLIP, CLIP)), rows(hidden.astype(np.float32)) > 0)
 
 
 def validate(model, config, cache: Path) -> Dict:
