@@ -101,15 +101,32 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--write-docs", type=Path, help="also replace the measured section of this page "
+                        "(docs/imputation.md) with the tables and targets of this run")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     result = run_imputation_benchmark(development_volumes(args.quick), args.out, args.quick, args.seed, Steps())
     result["targets"] = imputation_targets(result)
     write_json(result, args.out / "imputation.json")
     rows = [f"| {' | '.join(row)} |" for row in result["targets"]]
-    (args.out / "imputation.md").write_text(
-        imputation_markdown(result) + "\n## Targets\n\n| target | goal | measured | verdict |\n|---|---|---|---|\n"
-        + "\n".join(rows) + "\n")
+    text = (imputation_markdown(result) + "\n## Targets\n\n| target | goal | measured | verdict |\n|---|---|---|---|\n"
+            + "\n".join(rows) + "\n")
+    (args.out / "imputation.md").write_text(text)
+    if args.write_docs:
+        write_docs_section(args.write_docs, text.replace("\n## ", "\n### "))
+
+
+BEGIN, END = "<!-- benchmark output begins -->", "<!-- benchmark output ends -->"
+
+
+def write_docs_section(page: Path, text: str) -> None:
+    """Replace what lies between the page's BEGIN and END markers with ``text`` (the benchmark's
+    own tables, so the page never holds numbers typed by hand)."""
+    content = Path(page).read_text()
+    if BEGIN not in content or END not in content:
+        raise SystemExit(f"{page}: no '{BEGIN}' … '{END}' section to replace")
+    head, rest = content.split(BEGIN, 1)
+    Path(page).write_text(head + BEGIN + "\n" + text + rest.split(END, 1)[1].join(["\n" + END, ""]))
 
 
 if __name__ == "__main__":

@@ -210,8 +210,10 @@ def _run_normalised(acquired, low, high, layout, options, steps, report) -> np.n
 
         normalised, choice = run_auto(scaled, layout, options, steps)
         report["auto"] = choice.to_dict()
-        if choice.name in ("linear", "cubic"):  # exactly what --model linear/cubic gives
-            return interpolate(raw, layout, choice.name == "cubic")
+        if choice.name in ("linear", "cubic"):  # --model linear/cubic, made consistent with thick slices
+            from .layout import consistent
+
+            return consistent(interpolate(raw, layout, choice.name == "cubic"), raw, layout)
     else:
         normalised = run_model(scaled, layout, options, steps, report=report)
     thin = normalised * (high - low) + low

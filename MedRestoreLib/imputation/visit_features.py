@@ -10,6 +10,8 @@ Values are standardised per score over the table. For every (subject, score):
 - the other scores of the same visit: each score's deviation from its population trend
   predicts this score's deviation (a regression per pair of scores over the table's co-observed
   cells, averaged with weights r²), giving an estimate where other scores were observed;
+- the other scores' own trends at the visit, likewise (scores share a disease course, so a
+  subject's lines agree across scores): an estimate at every visit, missed ones too;
 - how much to trust each: the number of observed values, the spread of the subject's residuals
   and the score's typical spread, whether the visit lies beyond the observed ones (a forecast).
 
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Inputs per visit besides the reading and the acquired flag (see :func:`visit_features`).
-FEATURES = 12
+FEATURES = 14
 
 #: Slope shrinkage of the trend the network corrects, in squared typical intervals.
 RIDGE = 0.1
@@ -75,12 +77,11 @@ def population_trend(times: np.ndarray, values: np.ndarray, observed: np.ndarray
     return trend
 
 
-def cross_estimates(deviation: np.ndarray, observed: np.ndarray):
-    """(estimate, confidence) (S, V, M): each score's deviation predicted from the other scores
-    observed at the same visit (see the module docstring)."""
-    count = deviation.shape[2]
-    flat = deviation.reshape(-1, count)
-    seen = observed.reshape(-1, count)
+def pair_regressions(deviation: np.ndarray, usable: np.ndarray):
+    """(beta, r²) (M, M): for each pair of scores (c, d), the regression of c's deviation on d's
+    over the cells where both are usable (at least 10; else 0)."""
+    count = deviation.shape[-1]
+    flat, seen = deviation.reshape(-1, count), usable.reshape(-1, count)
     beta, weight = np.zeros((count, count)), np.zeros((count, count))
     for c in range(count):
         for d in range(count):
@@ -93,11 +94,18 @@ def cross_estimates(deviation: np.ndarray, observed: np.ndarray):
                 continue
             covariance = np.mean((x - x.mean()) * (y - y.mean()))
             beta[c, d], weight[c, d] = covariance / vx, covariance ** 2 / (vx * vy)
+    return beta, weight
+
+
+def from_others(deviation: np.ndarray, usable: np.ndarray, beta: np.ndarray, weight: np.ndarray):
+    """(estimate, confidence) (S, V, M): each score's deviation predicted from the other scores
+    usable at the same visit, the pair regressions averaged with weights r²."""
+    count = deviation.shape[-1]
+    flat, seen = deviation.reshape(-1, count), usable.reshape(-1, count)
     present = np.where(seen, np.nan_to_num(flat), 0.0)
-    weights = seen @ weight.T  # (N, M): Σ_d r²_cd over the observed d
+    weights = seen @ weight.T  # (N, M): Σ_d r²_cd over the usable d
     estimate = (present @ (weight * beta).T) / np.maximum(weights, 1e-9)
-    shape = deviation.shape
-    return np.where(weights > 0, estimate, 0.0).reshape(shape), weights.reshape(shape)
+    return np.where(weights > 0, estimate, 0.0).reshape(deviation.shape), weights.reshape(deviation.shape)
 
 
 def visit_features(times: np.ndarray, values: np.ndarray, valid: np.ndarray, interval: float) -> VisitFeatures:
@@ -115,8 +123,13 @@ def visit_features(times: np.ndarray, values: np.ndarray, valid: np.ndarray, int
         warnings.simplefilter("ignore", RuntimeWarning)
         typical = np.nan_to_num(np.nanmedian(spread, 0), nan=0.3)
     spread = np.where(np.isfinite(spread), spread, typical[None])
-    cross, confidence = cross_estimates(values - population, observed)
+    cross, confidence = from_others(values - population, observed, *pair_regressions(values - population, observed))
     cross_residual = np.where(confidence > 0, population + cross - trend, 0.0)
+    # The other scores' own trends at this visit (known at every visit, missed ones too).
+    lines = np.broadcast_to(count[:, None] >= 2, values.shape)
+    regressions = pair_regressions(trend - population, lines & observed)
+    cross_line, line_confidence = from_others(trend - population, lines, *regressions)
+    cross_line_residual = np.where(line_confidence > 0, population + cross_line - trend, 0.0)
     observed_times = np.where(observed, times[:, :, None], np.nan)
     with warnings.catch_warnings():  # a subject without values in a score: no range (unused below)
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -128,6 +141,7 @@ def visit_features(times: np.ndarray, values: np.ndarray, valid: np.ndarray, int
     shape = values.shape
     inputs = np.stack([
         trend, population - trend, cross_residual, np.minimum(confidence, 3.0),
+        cross_line_residual, np.minimum(line_confidence, 3.0),
         np.broadcast_to(np.log1p(count)[:, None] / 3, shape), np.broadcast_to(slope[:, None] * interval, shape),
         np.broadcast_to(spread[:, None], shape), np.broadcast_to(typical[None, None], shape),
         np.minimum(np.nan_to_num(beyond) / interval, 6.0) / 3, np.broadcast_to(gaps[:, :, None], shape),

@@ -99,7 +99,11 @@ def impute_auto(subjects: List[Subject], forecast: int = 0, networks: Optional[D
                 seed: int = 0):
     """(filled subjects as :func:`~.visits.impute_cohort` gives them, :class:`VisitChoice`)."""
     networks = networks or {}
-    choice = choose(subjects, networks, seed)
+    import importlib.util
+
+    # Without torch (a fresh Slicer) the recurrent candidates cannot run: linear regression it is.
+    candidates = CANDIDATES if importlib.util.find_spec("torch") is not None else ("linear",)
+    choice = choose(subjects, networks, seed, candidates)
     results = {model: impute_cohort(subjects, model, forecast, networks.get(model)) for model in set(choice.models)}
     filled = []
     for n, (times, _) in enumerate(next(iter(results.values()))):

@@ -92,3 +92,30 @@ def test_bad_tables_exit_2_with_one_line(tmp_path, capsys):
 def test_table_without_measurements_is_refused():
     with pytest.raises(InputError, match="no measurement column"):
         impute_table(["ID", "TIME"], [["a", "1"]], "linear")
+
+
+def test_auto_is_the_default_and_reports_its_choice_beside_the_output(tmp_path, capsys):
+    import json
+
+    from MedRestoreLib.imputation.time_series import DEFAULT_SEQUENCE_MODEL
+
+    assert DEFAULT_SEQUENCE_MODEL.value == "auto"
+    write(tmp_path / "in.csv", cohort_rows())
+    assert main(["impute-sequence", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), "--quiet"]) == 0
+    said = capsys.readouterr().out.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("auto chose per column")
+    report = json.loads((tmp_path / "out.csv.json").read_text())
+    assert set(report["auto"]["models"]) == {"score", "volume"}
+    assert set(report["auto"]["held_out_rmse_overall"]) == {"lstm", "srn", "linear"}
+    assert read(tmp_path / "out.csv")[5][4] == "score"
+
+
+def test_one_visit_subjects_single_values_and_duplicated_times_get_values(tmp_path):
+    rows = [HEADER, ["a", "0", "1", "10"], ["a", "1", "", "9"], ["a", "1", "3", ""], ["a", "2", "5", "8"],
+            ["b", "4", "", "7"], ["c", "0", "2", ""], ["c", "0", "", "6"]]
+    for model in ("auto", "lstm", "linear"):
+        columns, filled = impute_table(rows[0], rows[1:], model)
+        for row in filled:
+            assert all(np.isfinite(float(cell)) for cell in row[2:4])
+        assert filled[1][4] == "score" and filled[3][4] == "score"  # b's only visit, c's duplicate
+    assert float(impute_table(rows[0], rows[1:], "linear")[1][1][2]) == pytest.approx(2.0)  # on a's line (t = 1)
