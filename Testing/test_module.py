@@ -358,7 +358,8 @@ def test_choices_come_from_the_engine():
     assert field_default(fields["fillMethod"]) == FillOptions().method.value == "gan"  # the engine's default
     assert choice_values(fields["detector"]) == [m.value for m in DetectorMethod]
     assert choice_values(fields["device"]) == [d.value for d in Device] == ["auto", "cpu", "cuda"]
-    assert choice_values(fields["sliceModel"]) == list(SLICE_MODELS) == ["auto", "lstm", "srn", "linear", "cubic", "gmm"]
+    assert choice_values(fields["sliceModel"]) == list(SLICE_MODELS) == [
+        "auto", "lstm", "srn", "linear", "cubic", "gmm"]
     assert choice_values(fields["sequenceModel"]) == list(SEQUENCE_MODELS) == ["auto", "lstm", "srn", "linear"]
 
 

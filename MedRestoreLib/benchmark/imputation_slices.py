@@ -126,7 +126,8 @@ def slice_markdown(result: Dict) -> list:
     lines = ["## Missing slices: PSNR dB / SSIM on the slices not acquired (seconds)", ""]
     for name, per_acquisition in result["slices"].items():
         for acquisition, per_factor in per_acquisition.items():
-            lines += [f"{name}, {acquisition} slices:", "", "| factor | " + " | ".join(SLICE_MODELS) + " | auto chose |",
+            lines += [f"{name}, {acquisition} slices:", "",
+                      "| factor | " + " | ".join(SLICE_MODELS) + " | auto chose |",
                       "|---" * (len(SLICE_MODELS) + 2) + "|"]
             for factor, row in per_factor.items():
                 choice = result.get("slice_choices", {}).get(name, {}).get(acquisition, {}).get(factor, {})

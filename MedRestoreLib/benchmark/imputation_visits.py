@@ -114,7 +114,8 @@ def visit_targets(cohorts: Dict, timing, verdict) -> list:
 
 def visit_markdown(result: Dict) -> list:
     lines = ["## Missing visits: RMSE / MAE on what was hidden (ratio of RMSE to per-subject linear regression)",
-             "", "| cohort | scenario | " + " | ".join(SEQUENCE_MODELS) + " |", "|---" * (len(SEQUENCE_MODELS) + 2) + "|"]
+             "", "| cohort | scenario | " + " | ".join(SEQUENCE_MODELS) + " |",
+             "|---" * (len(SEQUENCE_MODELS) + 2) + "|"]
     for name, scenarios in result["cohorts"].items():
         for scenario, scores in scenarios.items():
             base = scores["linear"]["rmse"]

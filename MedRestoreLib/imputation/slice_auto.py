@@ -150,13 +150,13 @@ def run_auto(scaled: np.ndarray, layout: Layout, options, steps):
     from .slices import AUTO_NETWORK, adapted_network, load_slice_network
 
     report: dict = {}
-    candidates = {"linear": lambda a, l: interpolate(a, l, cubic=False),
-                  "cubic": lambda a, l: interpolate(a, l, cubic=True)}
+    candidates = {"linear": lambda a, grid: interpolate(a, grid, cubic=False),
+                  "cubic": lambda a, grid: interpolate(a, grid, cubic=True)}
     if _torch_available():  # without torch (a fresh Slicer) auto still chooses among the others
         device = resolve_device(options.device)
         steps.report(0.0, "tuning the network on the scan's in-plane data")
         network = adapted_network(scaled, options, load_slice_network(AUTO_NETWORK), device, report)
-        candidates[AUTO_NETWORK] = lambda a, l: impute_recurrent(network, a, l, None, device)
+        candidates[AUTO_NETWORK] = lambda a, grid: impute_recurrent(network, a, grid, None, device)
     steps.report(0.3, "measuring the models on held-out slices")
     choice = choose(scaled, layout, candidates)
     choice.adapt = report.get("adapt")

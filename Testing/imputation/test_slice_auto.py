@@ -40,7 +40,7 @@ def test_linear_data_along_k_chooses_linear_interpolation():
     zigzag = np.abs((k % 8) - 4)[:, None, None] * np.ones((1, 12, 12), np.float32)
     acquired = zigzag[::2] / 4
     layout = factor_layout(len(acquired), 2, "sampled")
-    candidates = {"linear": lambda a, l: interpolate(a, l, cubic=False), "cubic": lambda a, l: interpolate(a, l)}
+    candidates = {"linear": lambda a, g: interpolate(a, g, cubic=False), "cubic": lambda a, g: interpolate(a, g)}
     choice = choose(acquired, layout, candidates)
     assert choice.name == "linear" and choice.mse["linear"] < 1e-10 < choice.mse["cubic"]
 

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from MedRestoreLib.imputation.cohort_generator import CohortRecipe, HELD_OUT_COHORTS, draw_recipe, make_cohort
+from MedRestoreLib.imputation.cohort_generator import HELD_OUT_COHORTS, CohortRecipe, draw_recipe, make_cohort
 from MedRestoreLib.imputation.scoring import score_cohort
 from MedRestoreLib.imputation.visit_features import from_others, pair_regressions, subject_lines, visit_features
 from MedRestoreLib.imputation.visits import impute_cohort, pack
