@@ -86,7 +86,7 @@ def slice_benchmark(quick: bool, steps: Steps, factors=(2, 4, 6), acquisitions=(
                 choices.setdefault(name, {}).setdefault(acquisition, {})[f"{factor}x"] = details
             outputs[model] = result
         if factor == 4 and acquisition == "thick" and example is None:  # the figure: first domain
-            example = {"truth": truth, "cubic": outputs["cubic"], "gmm": outputs["gmm"], "lstm": outputs["auto"]}
+            example = {"truth": truth, "cubic": outputs["cubic"], "gmm": outputs["gmm"], "auto": outputs["auto"]}
         table.setdefault(name, {}).setdefault(acquisition, {})[f"{factor}x"] = row
         steps.report((number + 1) / len(runs), "slice imputation")
     return {"scores": table, "choices": choices, "example": example}
