@@ -20,6 +20,7 @@ synthetic cohorts, whose settings training never draws.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -101,9 +102,11 @@ def validate(model, config, cache: Path) -> Dict:
     networks = {config["model"]["cell"]: model}
     models = {"model": (config["model"]["cell"], networks), "linear": ("linear", None)}
     seed = config["train"]["seed"] + 1
-    scores = {"alzheimer_held_out": score_cohort(alzheimer_subjects(cache / "alzheimer.csv", True), models, seed)}
+    limit = config.get("validation", {}).get("subjects")  # fewer subjects: a quick test of the trainer
+    scores = {"alzheimer_held_out": score_cohort(alzheimer_subjects(cache / "alzheimer.csv", True)[:limit],
+                                                 models, seed)}
     for name, recipe in HELD_OUT_COHORTS.items():
-        scores[name] = score_cohort(make_cohort(recipe), models, seed)
+        scores[name] = score_cohort(make_cohort(replace(recipe, subjects=limit or recipe.subjects)), models, seed)
     return scores
 
 

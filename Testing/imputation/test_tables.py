@@ -117,5 +117,5 @@ def test_one_visit_subjects_single_values_and_duplicated_times_get_values(tmp_pa
         columns, filled = impute_table(rows[0], rows[1:], model)
         for row in filled:
             assert all(np.isfinite(float(cell)) for cell in row[2:4])
-        assert filled[1][4] == "score" and filled[3][4] == "score"  # b's only visit, c's duplicate
-    assert float(impute_table(rows[0], rows[1:], "linear")[1][1][2]) == pytest.approx(2.0)  # on a's line (t = 1)
+        assert [row[4] for row in filled] == ["", "score", "volume", "", "score", "volume", "score"]
+    assert float(impute_table(rows[0], rows[1:], "linear")[1][1][2]) == pytest.approx(3.0)  # a's line 1 + 2t
