@@ -24,18 +24,21 @@ SEQUENCE_MODELS = ("linear", "srn", "lstm", "auto")
 
 
 def cohort_benchmark(quick: bool, seed: int, steps: Steps) -> Dict:
-    """cohort -> scenario -> model -> {rmse, mae, points}."""
+    """cohort -> scenario -> model -> {rmse, mae, points}, and for synthetic cohorts "noise
+    floor" -> {rmse}: the error of the noise-free values (no imputation can do better)."""
     from ..imputation.cohort import alzheimer_subjects
     from ..imputation.cohort_generator import HELD_OUT_COHORTS, make_cohort
-    from ..imputation.scoring import score_cohort
+    from ..imputation.scoring import noise_floor, score_cohort
     from ..imputation.visits import load_sequence_network
     from ..training.fetch_data import default_cache
 
     networks = {cell: load_sequence_network(cell) for cell in ("lstm", "srn")}
     models = {m: (m, networks) for m in SEQUENCE_MODELS}
-    cohorts = {}
+    cohorts, floors = {}, {}
     for name, recipe in HELD_OUT_COHORTS.items():
-        cohorts[name] = make_cohort(replace(recipe, subjects=40) if quick else recipe)
+        recipe = replace(recipe, subjects=40) if quick else recipe
+        cohorts[name] = make_cohort(recipe)
+        floors[name] = noise_floor(cohorts[name], make_cohort(recipe, noise_free=True), seed)
         if quick:
             break
     if not quick:
@@ -43,6 +46,8 @@ def cohort_benchmark(quick: bool, seed: int, steps: Steps) -> Dict:
     result = {}
     for number, (name, cohort) in enumerate(cohorts.items()):
         result[name] = score_cohort(cohort, models, seed)
+        for scenario, floor in floors.get(name, {}).items():
+            result[name][scenario]["noise floor"] = {"rmse": floor}
         steps.report((number + 1) / len(cohorts), "visit cohorts")
     return result
 
@@ -114,14 +119,16 @@ def visit_targets(cohorts: Dict, timing, verdict) -> list:
 
 def visit_markdown(result: Dict) -> list:
     lines = ["## Missing visits: RMSE / MAE on what was hidden (ratio of RMSE to per-subject linear regression)",
-             "", "| cohort | scenario | " + " | ".join(SEQUENCE_MODELS) + " |",
-             "|---" * (len(SEQUENCE_MODELS) + 2) + "|"]
+             "", "| cohort | scenario | " + " | ".join(SEQUENCE_MODELS) + " | noise floor (RMSE) |",
+             "|---" * (len(SEQUENCE_MODELS) + 3) + "|"]
     for name, scenarios in result["cohorts"].items():
         for scenario, scores in scenarios.items():
             base = scores["linear"]["rmse"]
+            floor = scores.get("noise floor")
             lines.append(f"| {name} | {scenario} ({scores['linear']['points']} values) | " + " | ".join(
                 f"{scores[m]['rmse']:.4f} / {scores[m]['mae']:.4f} ({scores[m]['rmse'] / base:.2f}×)"
-                for m in SEQUENCE_MODELS) + " |")
+                for m in SEQUENCE_MODELS) + (f" | {floor['rmse']:.4f} ({floor['rmse'] / base:.2f}×) |" if floor
+                                             else " | unknown |"))
     lines += ["", "Image series (normalised intensity): RMSE missing frames / forecast frame", "",
               "| model | RMSE missing | MAE missing | RMSE forecast | MAE forecast |", "|---|---|---|---|---|"]
     for model, s in result["series"].items():

@@ -98,8 +98,10 @@ def _score_curve(rng, shape: str):
     return lambda x: level + slope * x + curvature * x * x
 
 
-def make_cohort(recipe: CohortRecipe) -> List[Subject]:
-    """The subjects (times (V,), values (V, M) in [0, 1]) of ``recipe``; complete ground truth."""
+def make_cohort(recipe: CohortRecipe, noise_free: bool = False) -> List[Subject]:
+    """The subjects (times (V,), values (V, M) in [0, 1]) of ``recipe``; complete ground truth.
+    ``noise_free``: the same subjects without the measurement noise (what no imputation can
+    recover — the benchmark's noise floor)."""
     rng = np.random.default_rng(recipe.seed)
     names = list(recipe.shapes)
     weights = np.asarray([recipe.shapes[n] for n in names], float)
@@ -114,7 +116,8 @@ def make_cohort(recipe: CohortRecipe) -> List[Subject]:
         disease = pace * (times - reference)
         values = np.stack([curve(disease) for curve in curves], 1)
         offsets = rng.normal(0, recipe.offset_spread, recipe.scores) * 0.25
-        values = values + offsets + rng.normal(0, 1, values.shape) * noise
+        measured = rng.normal(0, 1, values.shape) * noise  # drawn either way: the same subjects
+        values = values + offsets + (0 if noise_free else measured)
         cohort.append((times, np.clip(values, 0, 1)))
     return cohort
 

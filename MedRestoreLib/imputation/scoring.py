@@ -59,3 +59,15 @@ def score_cohort(cohort: List, models: Dict[str, Tuple[str, Dict]], seed: int,
             result[scenario][name] = {"rmse": float(np.sqrt(np.mean(error ** 2))),
                                       "mae": float(np.mean(np.abs(error))), "points": int(error.size)}
     return result
+
+
+def noise_floor(cohort: List, noise_free: List, seed: int, scenarios=SCENARIOS) -> Dict[str, float]:
+    """scenario -> RMSE of the noise-free values against the measured ones on the cells
+    :func:`score_cohort` hides (same seed): the error of a perfect imputation."""
+    cohort = [(np.asarray(t, float), np.asarray(v, float)) for t, v in cohort if len(t) >= 1]
+    result = {}
+    for number, scenario in enumerate(scenarios):
+        masks = hide(cohort, scenario, np.random.default_rng([seed, number]))
+        error = np.concatenate([(c - v)[m] for (_, v), (_, c), m in zip(cohort, noise_free, masks)])
+        result[scenario] = float(np.sqrt(np.mean(error ** 2)))
+    return result
