@@ -116,22 +116,30 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only-slices", action="store_true", help="measure the slice section only")
-    parser.add_argument("--slices-from", type=Path, help="reuse the slice section of an earlier run's "
-                        "imputation.json (e.g. one made with --only-slices) and measure the rest")
+    parser.add_argument("--domains", help="with --only-slices: these domains only (comma-separated names)")
+    parser.add_argument("--slices-from", type=Path, nargs="+", help="reuse the slice sections of earlier runs' "
+                        "imputation.json (e.g. made with --only-slices, one per group of domains, merged in "
+                        "order) and measure the rest")
     parser.add_argument("--write-docs", type=Path, help="also replace the measured section of this page "
                         "(docs/imputation.md) with the tables and targets of this run")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.only_slices:
         factors, acquisitions = ((4,), ("thick",)) if args.quick else ((2, 4, 6), ("thick", "sampled"))
-        slices = slice_benchmark(args.quick, Steps(), factors, acquisitions)
+        slices = slice_benchmark(args.quick, Steps(), factors, acquisitions,
+                                 args.domains.split(",") if args.domains else None)
         if slices["example"]:
             from .imputation_figure import save_imputation_figure
 
             save_imputation_figure(slices.pop("example"), args.out / "imputation.png")
         write_json({"slices": slices["scores"], "slice_choices": slices["choices"]}, args.out / "imputation.json")
         return
-    previous = json.loads(args.slices_from.read_text()) if args.slices_from else None
+    previous = None
+    for path in args.slices_from or []:
+        part = json.loads(path.read_text())
+        previous = previous or {"slices": {}, "slice_choices": {}}
+        previous["slices"].update(part["slices"])
+        previous["slice_choices"].update(part["slice_choices"])
     result = run_imputation_benchmark(development_volumes(args.quick), args.out, args.quick, args.seed, Steps(),
                                       previous)
     result["targets"] = imputation_targets(result)
