@@ -110,10 +110,11 @@ def run_benchmark(out: Path, quick: bool = False, seed: int = 0, device: str = "
               "targets": [dict(zip(("target", "goal", "measured", "verdict"), row)) for row in targets]}
     result["imputation"] = imputation
     if not quick:  # per image domain (none trained on): their own files, and sections below
-        from . import detection_domains, filling_domains
+        from .detection_domains import run as run_detection_domains
+        from .filling_domains import run as run_filling_domains
 
-        result["detection_domains"] = detection_domains.run(out, seeds=seeds[:2])
-        result["filling_domains"] = filling_domains.run(out, seeds=seeds[:1])
+        result["detection_domains"] = run_detection_domains(out, seeds=seeds[:2])
+        result["filling_domains"] = run_filling_domains(out, seeds=seeds[:1])
     write_json(result, out / "benchmark.json")
     (out / "benchmark.md").write_text(_markdown(result, targets))
     return result

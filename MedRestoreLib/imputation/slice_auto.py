@@ -147,7 +147,7 @@ def run_auto(scaled: np.ndarray, layout: Layout, options, steps):
     from ..devices import resolve_device
     from .interpolation import interpolate
     from .recurrent import impute_recurrent
-    from .slices import AUTO_NETWORK, adapted_network, load_slice_network
+    from .slice_networks import AUTO_NETWORK, adapted_network, load_slice_network
 
     report: dict = {}
     candidates = {"linear": lambda a, grid: interpolate(a, grid, cubic=False),

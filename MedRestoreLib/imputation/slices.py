@@ -23,6 +23,7 @@ from ..progress import CancelCallback, ProgressCallback, Steps
 from ..volume import Volume, cast_to_dtype
 from .layout import Acquisition, Layout, factor_layout, gap_layout, thin_volume_geometry
 from .missing import find_missing_slices
+from .slice_networks import AUTO_NETWORK, adapted_network, load_slice_network  # noqa: F401 (re-exported)
 
 
 class SliceModel(str, Enum):
@@ -40,8 +41,6 @@ FLAT_LEVEL = 0.05
 #: The default: measured per input, so never (measurably) worse than interpolation (docs/imputation.md).
 DEFAULT_SLICE_MODEL = SliceModel.AUTO
 
-#: The recurrent network ``auto`` tries (the retrained LSTM; docs/imputation.md).
-AUTO_NETWORK = "lstm"
 
 
 @dataclass
@@ -243,23 +242,3 @@ def run_model(acquired: np.ndarray, layout: Layout, options: SliceImputeOptions,
     device = resolve_device(options.device)
     network = adapted_network(acquired, options, network or load_slice_network(model.value), device, report)
     return impute_recurrent(network, acquired, layout, steps, device)
-
-
-def adapted_network(acquired, options: SliceImputeOptions, network, device: str, report: Optional[dict]):
-    """``network`` tuned on the scan's in-plane data (a copy), or itself (see :func:`run_model`)."""
-    if options.factor is None or not options.adapt_seconds:
-        return network
-    from .slice_adapt import adapt
-
-    tuned, adapt_report = adapt(network, acquired, int(options.factor), options.acquisition,
-                                float(options.adapt_seconds), device=device)
-    if report is not None:
-        report["adapt"] = adapt_report.to_dict()
-    return tuned
-
-
-def load_slice_network(cell: str):
-    from .slice_net import build
-    from .weights import load_model, shipped_folder
-
-    return load_model(shipped_folder("slices", cell), build)[0]
