@@ -117,6 +117,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only-slices", action="store_true", help="measure the slice section only")
     parser.add_argument("--domains", help="with --only-slices: these domains only (comma-separated names)")
+    parser.add_argument("--acquisitions", default="thick,sampled", help="with --only-slices: thick, sampled or both")
     parser.add_argument("--slices-from", type=Path, nargs="+", help="reuse the slice sections of earlier runs' "
                         "imputation.json (e.g. made with --only-slices, one per group of domains, merged in "
                         "order) and measure the rest")
@@ -125,9 +126,13 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.only_slices:
-        factors, acquisitions = ((4,), ("thick",)) if args.quick else ((2, 4, 6), ("thick", "sampled"))
+        factors, acquisitions = ((4,), ("thick",)) if args.quick else ((2, 4, 6), tuple(args.acquisitions.split(",")))
+
+        def save(scores, choices):  # after every case: a long run keeps what it measured
+            write_json({"slices": scores, "slice_choices": choices}, args.out / "imputation.json")
+
         slices = slice_benchmark(args.quick, Steps(), factors, acquisitions,
-                                 args.domains.split(",") if args.domains else None)
+                                 args.domains.split(",") if args.domains else None, save)
         if slices["example"]:
             from .imputation_figure import save_imputation_figure
 
@@ -138,8 +143,10 @@ def main(argv=None) -> None:
     for path in args.slices_from or []:
         part = json.loads(path.read_text())
         previous = previous or {"slices": {}, "slice_choices": {}}
-        previous["slices"].update(part["slices"])
-        previous["slice_choices"].update(part["slice_choices"])
+        for name, per_acquisition in part["slices"].items():
+            previous["slices"].setdefault(name, {}).update(per_acquisition)
+        for name, per_acquisition in part["slice_choices"].items():
+            previous["slice_choices"].setdefault(name, {}).update(per_acquisition)
     result = run_imputation_benchmark(development_volumes(args.quick), args.out, args.quick, args.seed, Steps(),
                                       previous)
     result["targets"] = imputation_targets(result)

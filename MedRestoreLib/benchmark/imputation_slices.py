@@ -57,9 +57,10 @@ def _impute(model: str, acquired, layout, factor, acquisition, networks, gmm_opt
 
 
 def slice_benchmark(quick: bool, steps: Steps, factors=(2, 4, 6), acquisitions=("thick", "sampled"),
-                    names=None) -> Dict:
+                    names=None, after_case=None) -> Dict:
     """{"scores": domain -> acquisition -> "Fx" -> model -> {psnr, ssim, seconds}, "choices":
-    the same keys -> what auto chose, "example": arrays for the figure}."""
+    the same keys -> what auto chose, "example": arrays for the figure}; ``after_case(scores,
+    choices)`` is called after every case (to save as it goes)."""
     from ..devices import idle_cpu_threads
     from ..imputation.gmm import GmmOptions
     from ..imputation.layout import simulate
@@ -91,6 +92,8 @@ def slice_benchmark(quick: bool, steps: Steps, factors=(2, 4, 6), acquisitions=(
         if factor == 4 and acquisition == "thick" and example is None:  # the figure: first domain
             example = {"truth": truth, "cubic": outputs["cubic"], "gmm": outputs["gmm"], "auto": outputs["auto"]}
         table.setdefault(name, {}).setdefault(acquisition, {})[f"{factor}x"] = row
+        if after_case is not None:
+            after_case(table, choices)
         steps.report((number + 1) / len(runs), "slice imputation")
     return {"scores": table, "choices": choices, "example": example}
 
