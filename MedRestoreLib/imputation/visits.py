@@ -69,8 +69,10 @@ def predict(subjects: List[Subject], model: str, network=None, interval: Optiona
         return torch.as_tensor(np.moveaxis(array, 2, 1).reshape((count * scores, length) + array.shape[3:]),
                                dtype=torch.float32)
 
+    from ..devices import idle_cpu_threads
+
     flags = np.broadcast_to(valid[:, :, None], values.shape)
-    with torch.no_grad():
+    with torch.no_grad(), idle_cpu_threads():
         correction = network(per_sequence(residual), per_sequence(observed.astype(np.float32)),
                              per_sequence(features.inputs), per_sequence(flags.astype(np.float32))).numpy()
     return features.trend + np.moveaxis(correction.reshape(count, scores, length), 1, 2)

@@ -1,12 +1,17 @@
 """``--model auto`` for visits: measure each candidate on the user's own table and use the best
-per score.
+per score and per kind of gap.
 
-Observed cells are held out the way values go missing — random blank cells, and a whole interior
-visit of some subjects — imputed by every candidate (LSTM, SRN, per-subject linear regression)
-from the rest, and scored by their squared error. Each score (column) takes the candidate with
-the smallest error over all folds; a recurrent model must beat linear regression by
-``MARGIN`` to be chosen (what is measured on a few hundred cells is itself noisy), and a column
-with fewer than ``MIN_CELLS`` held-out cells follows the table's overall choice.
+Gaps come in three kinds, told apart from the table itself: a *cell* (a blank score at a visit
+where other scores were measured), a *visit* (a whole interior visit blank) and a *forecast*
+(after the subject's last measured visit, forecast rows included). Which model is best differs
+between them — the other scores of the same visit help a blank cell, nothing helps a missed
+visit but the subject's course. So observed values are held out the three ways — random cells,
+a whole interior visit of some subjects, the last visit of some subjects — imputed by every
+candidate (LSTM, SRN, per-subject linear regression) from the rest, and scored by their squared
+error. Each (kind, score) takes the candidate with the smallest error over all folds; a recurrent
+model must beat linear regression by ``MARGIN`` to be chosen (what is measured on a few hundred
+cells is itself noisy); a (kind, score) with fewer than ``MIN_CELLS`` held-out cells follows the
+kind's choice over all scores, and a kind with none at all follows linear regression.
 """
 from __future__ import annotations
 
@@ -18,33 +23,51 @@ import numpy as np
 from .visits import Subject, impute_cohort, pack, predict
 
 CANDIDATES = ("lstm", "srn", "linear")
-MARGIN = 0.01  # relative: a recurrent model is chosen when its error is ≤ 99 % of linear's
+KINDS = ("cell", "visit", "forecast")
+MARGIN = 0.01  # relative: a recurrent model is chosen when its RMSE is ≤ 99 % of linear's
 MIN_CELLS = 20
-CELL_RATE, VISIT_RATE, FOLDS = 0.1, 0.15, 2
+CELL_RATE, VISIT_RATE, LAST_RATE, FOLDS = 0.1, 0.15, 0.15, 2
 
 
 @dataclass
 class VisitChoice:
-    """What ``auto`` chose: per score the model, and every candidate's held-out RMSE (standardised
-    units) per score and over the table."""
+    """What ``auto`` chose: per kind of gap and score the model, and every candidate's held-out
+    RMSE (standardised units) per kind and score, with the number of held-out cells."""
 
-    models: List[str]
-    rmse: Dict[str, List[float]] = field(default_factory=dict)
-    overall: Dict[str, float] = field(default_factory=dict)
-    cells: int = 0
+    models: Dict[str, List[str]]
+    rmse: Dict[str, Dict[str, List[float]]] = field(default_factory=dict)
+    cells: Dict[str, int] = field(default_factory=dict)
 
     def summary(self, names: Sequence[str]) -> str:
-        """One line: the choice per column and the held-out RMSE ratios to linear regression."""
+        """One line: the choice per kind of gap and column, with held-out RMSE ratios to linear."""
         parts = []
-        for n, name in enumerate(names):
-            ratio = self.rmse[self.models[n]][n] / max(self.rmse["linear"][n], 1e-12)
-            parts.append(f"{name}: {self.models[n]} ({ratio:.2f}× linear)")
-        return f"auto chose per column on {self.cells} held-out cells — " + "; ".join(parts)
+        for kind in KINDS:
+            if not self.cells.get(kind):
+                continue
+            chosen = []
+            for n, name in enumerate(names):
+                model = self.models[kind][n]
+                ratio = self.rmse[kind][model][n] / max(self.rmse[kind]["linear"][n], 1e-12)
+                chosen.append(f"{name} {model} ({ratio:.2f}×)")
+            parts.append(f"{kind}s [{self.cells[kind]} held out]: " + ", ".join(chosen))
+        return "auto chose per gap kind and column (held-out RMSE / linear regression's) — " + "; ".join(parts)
 
     def to_dict(self, names: Sequence[str]) -> Dict:
-        return {"models": dict(zip(names, self.models)), "held_out_cells": self.cells,
-                "held_out_rmse_standardised": {m: dict(zip(names, v)) for m, v in self.rmse.items()},
-                "held_out_rmse_overall": self.overall}
+        return {"models": {kind: dict(zip(names, models)) for kind, models in self.models.items()},
+                "held_out_cells": self.cells,
+                "held_out_rmse_standardised": {kind: {m: dict(zip(names, v)) for m, v in per_model.items()}
+                                               for kind, per_model in self.rmse.items()}}
+
+
+def gap_kinds(subjects: List[Subject]) -> np.ndarray:
+    """Padded (S, V, M) codes of every missing cell: 1 cell, 2 visit, 3 forecast (0 observed)."""
+    _, values, valid = pack(subjects)
+    missing = np.isnan(values) & valid[:, :, None]
+    measured = ~np.isnan(values).all(2) & valid  # visits with any score
+    last = np.array([np.flatnonzero(row).max() if row.any() else -1 for row in measured])
+    after = np.arange(values.shape[1])[None] > last[:, None]
+    kinds = np.where(measured[:, :, None], 1, np.where(after[:, :, None], 3, 2))
+    return np.where(missing, kinds, 0)
 
 
 def _hide(subjects: List[Subject], rng: np.random.Generator) -> List[Subject]:
@@ -55,37 +78,39 @@ def _hide(subjects: List[Subject], rng: np.random.Generator) -> List[Subject]:
         values[observed & (rng.random(values.shape) < CELL_RATE)] = np.nan
         if len(times) > 2 and rng.random() < VISIT_RATE:
             values[int(rng.integers(1, len(times) - 1))] = np.nan
+        if len(times) > 2 and rng.random() < LAST_RATE:
+            values[-1] = np.nan
         hidden.append((times, values))
     return hidden
 
 
 def choose(subjects: List[Subject], networks: Optional[Dict[str, object]] = None, seed: int = 0,
            candidates: Sequence[str] = CANDIDATES) -> VisitChoice:
-    """Per score, the candidate with the smallest held-out error (see the module docstring)."""
+    """Per kind of gap and score, the candidate with the smallest held-out error (module docstring)."""
     networks = networks or {}
     rng = np.random.default_rng(seed)
     scores = subjects[0][1].shape[1]
-    squared = {m: np.zeros(scores) for m in candidates}
-    counts = np.zeros(scores)
+    squared = {k: {m: np.zeros(scores) for m in candidates} for k in KINDS}
+    counts = {k: np.zeros(scores) for k in KINDS}
     _, truth, _ = pack(subjects)
     for _ in range(FOLDS):
         hidden = _hide(subjects, rng)
-        _, values, _ = pack(hidden)
-        held = np.isnan(values) & ~np.isnan(truth)
-        counts += held.sum((0, 1))
-        for model in candidates:
-            error = np.where(held, predict(hidden, model, networks.get(model)) - np.nan_to_num(truth), 0.0)
-            squared[model] += (error ** 2).sum((0, 1))
-    total = {m: float(np.sqrt(squared[m].sum() / max(counts.sum(), 1))) for m in candidates}
-    overall = _best({m: float(squared[m].sum()) for m in candidates})
-    models = []
-    for n in range(scores):
-        if counts[n] < MIN_CELLS:
-            models.append(overall)
-        else:
-            models.append(_best({m: squared[m][n] for m in candidates}))
-    rmse = {m: [float(np.sqrt(squared[m][n] / max(counts[n], 1))) for n in range(scores)] for m in candidates}
-    return VisitChoice(models, rmse, total, int(counts.sum()))
+        kinds = np.where(~np.isnan(truth), gap_kinds(hidden), 0)
+        predictions = {m: predict(hidden, m, networks.get(m)) for m in candidates}
+        for code, kind in enumerate(KINDS, start=1):
+            held = kinds == code
+            counts[kind] += held.sum((0, 1))
+            for model in candidates:
+                error = np.where(held, predictions[model] - np.nan_to_num(truth), 0.0)
+                squared[kind][model] += (error ** 2).sum((0, 1))
+    models, rmse = {}, {}
+    for kind in KINDS:
+        overall = _best({m: float(squared[kind][m].sum()) for m in candidates}) if counts[kind].sum() else "linear"
+        models[kind] = [_best({m: squared[kind][m][n] for m in candidates}) if counts[kind][n] >= MIN_CELLS
+                        else overall for n in range(scores)]
+        rmse[kind] = {m: [float(np.sqrt(squared[kind][m][n] / max(counts[kind][n], 1))) for n in range(scores)]
+                      for m in candidates}
+    return VisitChoice(models, rmse, {k: int(counts[k].sum()) for k in KINDS})
 
 
 def _best(errors: Dict[str, float]) -> str:
@@ -98,17 +123,26 @@ def _best(errors: Dict[str, float]) -> str:
 def impute_auto(subjects: List[Subject], forecast: int = 0, networks: Optional[Dict[str, object]] = None,
                 seed: int = 0):
     """(filled subjects as :func:`~.visits.impute_cohort` gives them, :class:`VisitChoice`)."""
-    networks = networks or {}
     import importlib.util
 
+    networks = networks or {}
     # Without torch (a fresh Slicer) the recurrent candidates cannot run: linear regression it is.
     candidates = CANDIDATES if importlib.util.find_spec("torch") is not None else ("linear",)
     choice = choose(subjects, networks, seed, candidates)
-    results = {model: impute_cohort(subjects, model, forecast, networks.get(model)) for model in set(choice.models)}
+    needed = {model for models in choice.models.values() for model in models}
+    results = {model: impute_cohort(subjects, model, forecast, networks.get(model)) for model in needed}
+    extended = [(t, np.full(v.shape, np.nan)) for t, v in next(iter(results.values()))]
+    for (t, v), (_, original) in zip(extended, subjects):
+        v[:len(original)] = original
+    kinds = gap_kinds(extended)
     filled = []
-    for n, (times, _) in enumerate(next(iter(results.values()))):
-        columns = [results[model][n][1][:, m] for m, model in enumerate(choice.models)]
-        filled.append((times, np.stack(columns, 1)))
+    for n, (times, values) in enumerate(extended):
+        values = values.copy()
+        for code, kind in enumerate(KINDS, start=1):
+            for m, model in enumerate(choice.models[kind]):
+                here = kinds[n, :len(times), m] == code
+                values[here, m] = results[model][n][1][here, m]
+        filled.append((times, values))
     return filled, choice
 
 

@@ -28,7 +28,7 @@ def test_visit_targets_use_the_linear_regression_ratio():
     verdicts = {r[0]: r[3] for r in rows}
     assert verdicts["cohort, blank cells: LSTM / linear RMSE"] == "met"
     assert verdicts["cohort, missed visits: auto / linear RMSE"].startswith("missed by")
-    assert verdicts["impute a 2000-row table (auto)"] == "missed by 1"
+    assert verdicts["impute a 2000-row table (auto; load 0.0)"] == "missed by 1"
 
 
 def test_docs_section_is_replaced_between_the_markers_only(tmp_path):

@@ -103,10 +103,10 @@ def test_auto_is_the_default_and_reports_its_choice_beside_the_output(tmp_path, 
     write(tmp_path / "in.csv", cohort_rows())
     assert main(["impute-sequence", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), "--quiet"]) == 0
     said = capsys.readouterr().out.strip().splitlines()
-    assert len(said) == 1 and said[0].startswith("auto chose per column")
+    assert len(said) == 1 and said[0].startswith("auto chose per gap kind and column")
     report = json.loads((tmp_path / "out.csv.json").read_text())
-    assert set(report["auto"]["models"]) == {"score", "volume"}
-    assert set(report["auto"]["held_out_rmse_overall"]) == {"lstm", "srn", "linear"}
+    assert set(report["auto"]["models"]["cell"]) == {"score", "volume"}
+    assert set(report["auto"]["held_out_rmse_standardised"]["cell"]) == {"lstm", "srn", "linear"}
     assert read(tmp_path / "out.csv")[5][4] == "score"
 
 

@@ -9,7 +9,7 @@ from MedRestoreLib.imputation.cohort_generator import HELD_OUT_COHORTS, CohortRe
 from MedRestoreLib.imputation.scoring import score_cohort
 from MedRestoreLib.imputation.visit_features import from_others, pair_regressions, subject_lines, visit_features
 from MedRestoreLib.imputation.visits import impute_cohort, pack
-from MedRestoreLib.imputation.visits_auto import choose
+from MedRestoreLib.imputation.visits_auto import choose, gap_kinds
 
 
 def test_subject_lines_fit_lines_constants_and_fall_back():
@@ -78,7 +78,15 @@ def test_auto_chooses_linear_regression_on_exact_lines():
         values[rng.random(values.shape) < 0.15] = np.nan
         subjects.append((times, values))
     choice = choose(subjects)
-    assert choice.models == ["linear"] * 3 and choice.overall["linear"] < 1e-6
+    assert choice.models == {kind: ["linear"] * 3 for kind in ("cell", "visit", "forecast")}
+    assert all(count > 0 for count in choice.cells.values())
+
+
+def test_gaps_are_told_apart_as_cells_visits_and_forecasts():
+    values = np.array([[1.0, 2.0], [np.nan, 2.5], [np.nan, np.nan], [3.0, 3.5], [np.nan, np.nan]])
+    kinds = gap_kinds([(np.arange(5.0), values), (np.arange(2.0), np.full((2, 2), np.nan))])
+    assert kinds[0].tolist() == [[0, 0], [1, 0], [2, 2], [0, 0], [3, 3]]
+    assert kinds[1, :2].tolist() == [[3, 3], [3, 3]]  # a subject with no value: all forecast
 
 
 def test_auto_is_never_measurably_worse_than_linear_on_a_held_out_cohort():
@@ -95,6 +103,6 @@ def test_two_thousand_rows_take_seconds():
     cohort = make_cohort(CohortRecipe(subjects=200, scores=10, visits=(10, 10), seed=5))
     rows = [[f"S{s}", f"{t:.3f}"] + [f"{x:.4f}" if (s + n) % 7 else "" for n, x in enumerate(v)]
             for s, (times, table) in enumerate(cohort) for t, v in zip(times, table)]
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the machine running the tests may be busy
     impute_table(["ID", "TIME"] + [f"s{n}" for n in range(10)], rows, "lstm")
-    assert len(rows) == 2000 and time.perf_counter() - started < 20  # the benchmark reports the time (target 5 s)
+    assert len(rows) == 2000 and time.process_time() - started < 5  # the benchmark reports wall time

@@ -102,4 +102,4 @@ def test_auto_slices_and_tables_carry_their_choice_as_node_attributes(mrml_scene
             array.InsertNextValue(value)
         table.AddColumn(array)
     imputed = MedRestoreLogic().imputeSequence(table)
-    assert set(json.loads(imputed.GetAttribute("MedRestore.auto"))["models"]) == {"MMSE"}
+    assert set(json.loads(imputed.GetAttribute("MedRestore.auto"))["models"]["cell"]) == {"MMSE"}
