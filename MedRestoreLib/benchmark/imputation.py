@@ -54,9 +54,9 @@ def timing_256(model: str = "auto") -> Dict[str, float]:
 
 
 def run_imputation_benchmark(volumes: Dict[str, Volume], out: Path, quick: bool, seed: int,
-                             steps: Steps, slices: Optional[Dict] = None) -> Dict:
-    """Both sections; ``slices``: the slice section of an earlier run (``imputation.json``) to
-    reuse instead of measuring it again."""
+                             steps: Steps, slices: Optional[Dict] = None, visits: Optional[Dict] = None) -> Dict:
+    """Both sections; ``slices`` / ``visits``: the slice or visit section of an earlier run
+    (``imputation.json``) to reuse instead of measuring it again."""
     factors = (4,) if quick else (2, 4, 6)
     acquisitions = ("thick",) if quick else ("thick", "sampled")
     if slices is not None:
@@ -68,15 +68,20 @@ def run_imputation_benchmark(volumes: Dict[str, Volume], out: Path, quick: bool,
         from .imputation_figure import save_imputation_figure
 
         save_imputation_figure(example, out / "imputation.png")
+    result = {"slices": slices["scores"], "slice_choices": slices["choices"]}
+    keys = ("series", "cohorts", "table_timing", "timing_256x256x64")
+    if visits is not None:
+        result.update({key: visits[key] for key in keys})
+        return result
     first = next(iter(volumes.values()))
     if quick:
         first = Volume(first.array[::2, ::2, ::2], first.ijk_to_ras)
-    series = series_benchmark(first, [seed] if quick else [seed, seed + 1, seed + 2], steps.sub(0.7, 0.8))
-    cohorts = cohort_benchmark(quick, seed, steps.sub(0.8, 0.95))
-    timing = None if quick else timing_256()
+    result["series"] = series_benchmark(first, [seed] if quick else [seed, seed + 1, seed + 2], steps.sub(0.7, 0.8))
+    result["cohorts"] = cohort_benchmark(quick, seed, steps.sub(0.8, 0.95))
+    result["table_timing"] = None if quick else table_timing()
+    result["timing_256x256x64"] = None if quick else timing_256()
     steps.report(1.0, "imputation benchmark done")
-    return {"slices": slices["scores"], "slice_choices": slices["choices"], "series": series, "cohorts": cohorts,
-            "table_timing": None if quick else table_timing(), "timing_256x256x64": timing}
+    return result
 
 
 def imputation_targets(result: Dict) -> List[List[str]]:
@@ -121,6 +126,8 @@ def main(argv=None) -> None:
     parser.add_argument("--slices-from", type=Path, nargs="+", help="reuse the slice sections of earlier runs' "
                         "imputation.json (e.g. made with --only-slices, one per group of domains, merged in "
                         "order) and measure the rest")
+    parser.add_argument("--visits-from", type=Path, help="reuse the visit section (series, cohorts, timings) "
+                        "of an earlier run's imputation.json")
     parser.add_argument("--write-docs", type=Path, help="also replace the measured section of this page "
                         "(docs/imputation.md) with the tables and targets of this run")
     args = parser.parse_args(argv)
@@ -147,8 +154,9 @@ def main(argv=None) -> None:
             previous["slices"].setdefault(name, {}).update(per_acquisition)
         for name, per_acquisition in part["slice_choices"].items():
             previous["slice_choices"].setdefault(name, {}).update(per_acquisition)
+    visits = json.loads(args.visits_from.read_text()) if args.visits_from else None
     result = run_imputation_benchmark(development_volumes(args.quick), args.out, args.quick, args.seed, Steps(),
-                                      previous)
+                                      previous, visits)
     result["targets"] = imputation_targets(result)
     write_json(result, args.out / "imputation.json")
     rows = [f"| {' | '.join(row)} |" for row in result["targets"]]
