@@ -8,10 +8,14 @@ between them — the other scores of the same visit help a blank cell, nothing h
 visit but the subject's course. So observed values are held out the three ways — random cells,
 a whole interior visit of some subjects, the last visit of some subjects — imputed by every
 candidate (LSTM, SRN, per-subject linear regression) from the rest, and scored by their squared
-error. Each (kind, score) takes the candidate with the smallest error over all folds; a recurrent
-model must beat linear regression by ``MARGIN`` to be chosen (what is measured on a few hundred
-cells is itself noisy); a (kind, score) with fewer than ``MIN_CELLS`` held-out cells follows the
-kind's choice over all scores, and a kind with none at all follows linear regression.
+error. Each (kind, score) takes the candidate with the smallest error over all folds, but a
+recurrent model only when it beats linear regression clearly: by ``MARGIN`` in RMSE and by
+``EVIDENCE`` standard errors of the paired difference of squared errors (what is measured on a
+few hundred cells is itself noisy; without clear evidence the baseline stays). A (kind, score)
+with fewer than ``MIN_CELLS`` held-out cells follows the kind's choice over all scores, and a kind
+with none at all follows linear regression. Small cohorts (fewer than ``FEW_SUBJECTS`` subjects,
+e.g. the single subject of an image series) hold out every interior visit in turn and the last
+one, so the visit and forecast kinds are measured too.
 """
 from __future__ import annotations
 
@@ -25,8 +29,10 @@ from .visits import Subject, impute_cohort, pack, predict
 CANDIDATES = ("lstm", "srn", "linear")
 KINDS = ("cell", "visit", "forecast")
 MARGIN = 0.01  # relative: a recurrent model is chosen when its RMSE is ≤ 99 % of linear's
+EVIDENCE = 2.0  # ... and its squared errors are lower by at least this many standard errors
 MIN_CELLS = 20
-CELL_RATE, VISIT_RATE, LAST_RATE, FOLDS = 0.1, 0.15, 0.15, 2
+CELL_RATE, VISIT_RATE, LAST_RATE, FOLDS = 0.1, 0.3, 0.2, 3
+FEW_SUBJECTS = 10
 
 
 @dataclass
@@ -84,6 +90,25 @@ def _hide(subjects: List[Subject], rng: np.random.Generator) -> List[Subject]:
     return hidden
 
 
+def _folds(subjects: List[Subject], rng: np.random.Generator):
+    """The held-out versions of ``subjects``: random folds, or for small cohorts each interior
+    visit in turn, the last visit, and random cells."""
+    if len(subjects) >= FEW_SUBJECTS:
+        return [_hide(subjects, rng) for _ in range(FOLDS)]
+    folds = []
+    for visit in range(1, max(len(t) for t, _ in subjects)):
+        fold = []
+        for times, values in subjects:
+            values = values.copy()
+            if visit < len(times):
+                values[visit] = np.nan
+            fold.append((times, values))
+        folds.append(fold)
+    for _ in range(FOLDS):
+        folds.append([(t, np.where(rng.random(v.shape) < CELL_RATE, np.nan, v)) for t, v in subjects])
+    return folds
+
+
 def choose(subjects: List[Subject], networks: Optional[Dict[str, object]] = None, seed: int = 0,
            candidates: Sequence[str] = CANDIDATES) -> VisitChoice:
     """Per kind of gap and score, the candidate with the smallest held-out error (module docstring)."""
@@ -91,31 +116,40 @@ def choose(subjects: List[Subject], networks: Optional[Dict[str, object]] = None
     rng = np.random.default_rng(seed)
     scores = subjects[0][1].shape[1]
     squared = {k: {m: np.zeros(scores) for m in candidates} for k in KINDS}
+    gain = {k: {m: np.zeros(scores) for m in candidates} for k in KINDS}  # Σ (e_lin² − e_m²)²
     counts = {k: np.zeros(scores) for k in KINDS}
     _, truth, _ = pack(subjects)
-    for _ in range(FOLDS):
-        hidden = _hide(subjects, rng)
+    for hidden in _folds(subjects, rng):
         kinds = np.where(~np.isnan(truth), gap_kinds(hidden), 0)
-        predictions = {m: predict(hidden, m, networks.get(m)) for m in candidates}
+        errors = {m: (predict(hidden, m, networks.get(m)) - np.nan_to_num(truth)) ** 2 for m in candidates}
         for code, kind in enumerate(KINDS, start=1):
             held = kinds == code
             counts[kind] += held.sum((0, 1))
             for model in candidates:
-                error = np.where(held, predictions[model] - np.nan_to_num(truth), 0.0)
-                squared[kind][model] += (error ** 2).sum((0, 1))
+                squared[kind][model] += np.where(held, errors[model], 0.0).sum((0, 1))
+                if "linear" in errors:
+                    gain[kind][model] += (np.where(held, errors["linear"] - errors[model], 0.0) ** 2).sum((0, 1))
     models, rmse = {}, {}
     for kind in KINDS:
-        overall = _best({m: float(squared[kind][m].sum()) for m in candidates}) if counts[kind].sum() else "linear"
-        models[kind] = [_best({m: squared[kind][m][n] for m in candidates}) if counts[kind][n] >= MIN_CELLS
-                        else overall for n in range(scores)]
+        total = {m: (squared[kind][m].sum(), gain[kind][m].sum(), counts[kind].sum()) for m in candidates}
+        overall = _best(total) if counts[kind].sum() else "linear"
+        models[kind] = [_best({m: (squared[kind][m][n], gain[kind][m][n], counts[kind][n]) for m in candidates})
+                        if counts[kind][n] >= MIN_CELLS else overall for n in range(scores)]
         rmse[kind] = {m: [float(np.sqrt(squared[kind][m][n] / max(counts[kind][n], 1))) for n in range(scores)]
                       for m in candidates}
     return VisitChoice(models, rmse, {k: int(counts[k].sum()) for k in KINDS})
 
 
-def _best(errors: Dict[str, float]) -> str:
-    best = min(errors, key=errors.get)
-    if best != "linear" and "linear" in errors and errors[best] > (1 - MARGIN) ** 2 * errors["linear"]:
+def _best(measured: Dict[str, tuple]) -> str:
+    """The candidate with the least squared error, given (Σ e², Σ (e_lin² − e²)², n) per
+    candidate; a network only with clear evidence against linear regression."""
+    best = min(measured, key=lambda m: measured[m][0])
+    if best == "linear" or "linear" not in measured:
+        return best
+    (mine, spread, count), linear = measured[best], measured["linear"][0]
+    mean = (linear - mine) / max(count, 1)
+    standard_error = np.sqrt(max(spread / max(count, 1) - mean ** 2, 0.0) / max(count - 1, 1))
+    if mine > (1 - MARGIN) ** 2 * linear or mean < EVIDENCE * standard_error:
         return "linear"
     return best
 
