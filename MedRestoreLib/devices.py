@@ -1,6 +1,8 @@
 """Choosing where torch work runs: ``auto`` takes CUDA when torch sees a GPU, else the CPU."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from .errors import InputError
 from .options import Device
 
@@ -29,3 +31,25 @@ def resolve_device(device="auto") -> str:
         build = "a CPU-only build of torch" if torch.version.cuda is None else "no usable GPU"
         raise InputError(f"--device cuda was asked for, but torch {torch.__version__} has {build}")
     return "cuda" if available else "cpu"
+
+
+@contextmanager
+def idle_cpu_threads():
+    """Run torch CPU work on as many threads as the machine has idle cores (at least one, at
+    most torch's setting), restoring torch's setting after. On a busy machine torch's OpenMP
+    threads otherwise wait on each other: measured here (2 cores, load average 10), the slice
+    network took 8.8 s on 2 threads and 0.75 s on 1."""
+    import os
+
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        idle = int((os.cpu_count() or 1) - os.getloadavg()[0] + 0.5)
+    except OSError:  # no load average on this platform
+        idle = before
+    torch.set_num_threads(max(1, min(before, idle)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

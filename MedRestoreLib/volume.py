@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -226,9 +226,14 @@ def read_series(path) -> List[Volume]:
     return [_single_volume(image, path)]
 
 
-def write_volume(volume: Volume, path) -> None:
-    """Write a volume; the format follows the extension. Nothing is left behind on failure."""
-    write_image(sitk_from_volume(volume), path)
+def write_volume(volume: Volume, path, metadata: Optional[Dict[str, str]] = None) -> None:
+    """Write a volume; the format follows the extension. Nothing is left behind on failure.
+    ``metadata`` key/values go into the header where the format keeps them (NRRD ``key:=value``
+    lines, MetaImage fields); other formats drop them."""
+    image = sitk_from_volume(volume)
+    for key, value in (metadata or {}).items():
+        image.SetMetaData(key, value)
+    write_image(image, path)
 
 
 def write_series(volumes: Sequence[Volume], path) -> None:

@@ -359,8 +359,9 @@ def test_choices_come_from_the_engine():
     assert field_default(fields["fillMethod"]) == FillOptions().method.value == "auto"
     assert choice_values(fields["detector"]) == [m.value for m in DetectorMethod]
     assert choice_values(fields["device"]) == [d.value for d in Device] == ["auto", "cpu", "cuda"]
-    assert choice_values(fields["sliceModel"]) == list(SLICE_MODELS) == ["lstm", "srn", "linear", "cubic", "gmm"]
-    assert choice_values(fields["sequenceModel"]) == list(SEQUENCE_MODELS) == ["lstm", "srn", "linear"]
+    assert choice_values(fields["sliceModel"]) == list(SLICE_MODELS) == [
+        "auto", "lstm", "srn", "linear", "cubic", "gmm"]
+    assert choice_values(fields["sequenceModel"]) == list(SEQUENCE_MODELS) == ["auto", "lstm", "srn", "linear"]
 
 
 def test_choice_defaults_are_the_engine_s_defaults_read_not_typed():

@@ -1,4 +1,4 @@
-"""The benchmark's figure of an imputed slice: truth, cubic, GMM and LSTM side by side."""
+"""The benchmark's figure of an imputed slice: truth, cubic, GMM and auto side by side."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +11,7 @@ def save_imputation_figure(example, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [n for n in ("truth", "cubic", "gmm", "lstm") if n in example]
+    names = [n for n in ("truth", "cubic", "gmm", "lstm", "auto") if n in example]
     row = example["truth"].shape[1] // 2
     figure, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.4))
     for axis, name in zip(np.atleast_1d(axes), names):

@@ -24,7 +24,13 @@ def add_parsers(commands, add_common) -> None:
     which.add_argument("--missing", help="'auto' (blank or corrupted slices) or 0-based indices "
                        "like 3,7,10-12; the output keeps the input's grid")
     slices.add_argument("--model", default=DEFAULT_SLICE_MODEL.value, choices=[m.value for m in SliceModel],
-                        help=f"imputation model (default {DEFAULT_SLICE_MODEL.value}, the best measured)")
+                        help=f"imputation model (default {DEFAULT_SLICE_MODEL.value}: every model is measured on "
+                             "held-out acquired slices of this scan and the best one or blend is used; the "
+                             "choice is printed and written into the output's header)")
+    slices.add_argument("--adapt-seconds", type=float, default=None, metavar="S",
+                        help="with --factor: the recurrent network is tuned on this scan's own in-plane data "
+                             "(self-supervised) for a fixed number of steps, at most S seconds (0 = off; "
+                             "default 20)")
     slices.add_argument("--acquisition", default=Acquisition.THICK.value, choices=[a.value for a in Acquisition],
                         help="with --factor: thick = each slice averages its slab (centre mid-slab; the "
                              "thin grid starts half a slab minus half a thin slice earlier), sampled = "
@@ -38,7 +44,10 @@ def add_parsers(commands, add_common) -> None:
     sequence.add_argument("output", help="series or .csv to write (same kind as the input)")
     sequence.add_argument("--missing", default="auto",
                           help="'auto' (blank frames / blank cells) or 0-based frame (table: row) indices")
-    sequence.add_argument("--model", default=DEFAULT_SEQUENCE_MODEL.value, choices=[m.value for m in SequenceModel])
+    sequence.add_argument("--model", default=DEFAULT_SEQUENCE_MODEL.value, choices=[m.value for m in SequenceModel],
+                          help=f"default {DEFAULT_SEQUENCE_MODEL.value}: observed cells (frames) are held out, "
+                               "imputed by each model, and each column takes the best (printed; tables also get "
+                               "OUTPUT.json with the choice and the errors)")
     sequence.add_argument("--forecast", type=int, default=0, help="frames (table: rows per subject) to predict")
     sequence.add_argument("--times", help="image series: the time of each frame, comma-separated "
                           "(e.g. --times=0,1,3,7.5; default 0,1,2,...); irregular visits change the "
@@ -59,9 +68,12 @@ def impute_slices_command(args, progress) -> None:
     check_outputs([args.input], [args.output, args.filled_out], images=[args.output, args.filled_out])
     options = SliceImputeOptions(model=args.model, factor=args.factor,
                                  missing=None if args.missing is None else _missing_list(args.missing),
-                                 acquisition=args.acquisition, device=args.device)
+                                 acquisition=args.acquisition, device=args.device,
+                                 **({} if args.adapt_seconds is None else {"adapt_seconds": args.adapt_seconds}))
     result = impute_slices(read_volume(args.input), options, progress)
-    write_volume(result.volume, args.output)
+    write_volume(result.volume, args.output, result.metadata())
+    if result.summary():
+        print(result.summary())
     if args.filled_out:
         import numpy as np
 
@@ -99,9 +111,15 @@ def impute_sequence_command(args, progress) -> None:
 
         columns, rows, style = read_table(args.input)
         steps.report(0.1, "imputing table")
+        report: dict = {}
         columns, rows = impute_table(columns, rows, args.model, args.forecast,
-                                     [] if missing == "auto" else missing, decimal=style.decimal)
+                                     [] if missing == "auto" else missing, decimal=style.decimal, report=report)
         write_table(columns, rows, args.output, style)
+        if "summary" in report:
+            from ..json_output import write_json
+
+            write_json(report, Path(str(args.output) + ".json"))
+            print(report["summary"])
     else:
         from ..imputation.frames import impute_frames
         from ..volume import read_series, write_series

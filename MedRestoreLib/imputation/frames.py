@@ -1,8 +1,9 @@
 """Missing frames of a 4-D series (and forecast frames) by imputing low-dimensional features.
 
 Frames are flattened; the observed frames give a mean frame and principal components (SVD, at
-most observed − 1 of them). Each component's coefficient is a time series, imputed by the
-sequence models (standardised per component) and the frames rebuilt from the coefficients.
+most observed − 1 of them). The components' coefficients are the scores of one subject's visits,
+imputed together by the visit models (:mod:`.visits`; standardised per component) and the
+frames rebuilt from the coefficients.
 Linear regression is done per voxel over the observed frames (the baseline). Observed frames are
 returned unchanged. Blank frames (mean |value| below 2 % of the median frame) are missing for
 ``missing='auto'``.
@@ -17,7 +18,8 @@ from ..errors import InputError
 from ..progress import Steps
 from ..volume import Volume, cast_to_dtype
 from .missing import present_levels
-from .time_series import SequenceModel, extend_times, impute_series
+from .time_series import SequenceModel, extend_times
+from .visits_auto import impute_any
 
 
 def frame_times(count: int, times: Optional[Sequence[float]] = None, forecast: int = 0):
@@ -88,15 +90,16 @@ def impute_frames(frames: Sequence[Volume], model, missing: Union[str, Sequence[
         left, strengths, basis = np.linalg.svd(data - mean, full_matrices=False)
         keep = strengths > 1e-9 * max(strengths[0], 1e-30)
         scores = left[:, keep] * strengths[keep]
-        series = []
-        for component in range(scores.shape[1]):
-            values = np.full(len(frames), np.nan)
-            values[observed] = scores[:, component]
-            spread = scores[:, component].std() or 1.0
-            series.append((times, values / spread, spread))
-        filled = impute_series([(t, v) for t, v, _ in series], model, forecast, network, interval)
-        coefficients = np.stack([f[1] * s for f, (_, _, s) in zip(filled, series)], 1) if series else \
-            np.zeros((len(all_times), 0))
+        spreads = scores.std(0)
+        spreads[spreads == 0] = 1.0
+        values = np.full((len(frames), scores.shape[1]), np.nan)
+        values[observed] = scores / spreads
+        if scores.shape[1]:
+            networks = {model.value: network} if network is not None else None
+            (_, filled), = impute_any([(times, values)], model.value, forecast, networks)[0]
+            coefficients = filled * spreads
+        else:
+            coefficients = np.zeros((len(all_times), 0))
         estimates = mean + coefficients[wanted] @ basis[keep]
     with np.errstate(over="ignore"):
         estimates = estimates * magnitude

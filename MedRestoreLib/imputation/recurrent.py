@@ -5,7 +5,7 @@ import numpy as np
 
 from ..progress import Steps
 from .interpolation import interpolate
-from .layout import Layout
+from .layout import Layout, consistent
 
 CHUNK = 16  # thin slices decoded at a time (bounds memory at full resolution)
 
@@ -15,7 +15,7 @@ def impute_recurrent(model, acquired: np.ndarray, layout: Layout, steps: Steps =
     """Thin volume (L, j, i) from acquired slices (n, j, i), both normalised to about [0, 1].
 
     The cubic interpolation is the base; the network adds its residual. Exactly acquired slices
-    are returned unchanged.
+    are returned unchanged; thick slices are matched again by their slab means (:func:`.layout.consistent`).
     """
     import torch
 
@@ -39,4 +39,4 @@ def impute_recurrent(model, acquired: np.ndarray, layout: Layout, steps: Steps =
             steps.report(0.5 + 0.5 * stop / layout.length, "decoding thin slices")
     exact = layout.exact >= 0
     result[layout.exact[exact]] = acquired[exact]
-    return result
+    return consistent(result, acquired, layout)

@@ -1,51 +1,73 @@
-"""Scores of time-point imputation on cohorts with ground truth (RMSE and MAE on the hidden
-visits, in the measurements' own units), shared by training validation and the benchmark."""
+"""Scores of visit imputation on cohorts with ground truth, shared by training validation and the
+benchmark: RMSE and MAE (in the scores' own units) on what was hidden, in three scenarios —
+
+- ``blank cells``: 15 % of all cells blank at random;
+- ``missed visits``: one whole interior visit of 30 % of the subjects (subjects with ≥ 3 visits);
+- ``forecast``: the last visit of every subject with ≥ 3 visits, asked for at its true time.
+
+Each score is standardised over its observed cells (as tables are) and every model sees the
+same hidden cells.
+"""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import numpy as np
 
-from .cohort import hide_visits
-from .time_series import SequenceModel, impute_series
+from .visits_auto import impute_any
+
+SCENARIOS = ("blank cells", "missed visits", "forecast")
 
 
-def score_cohort(cohort: List, models: Dict[str, object], seed: int, rate: float = 0.3,
-                 forecast: int = 1) -> Dict[str, Dict[str, float]]:
-    """Hide random visits (``rate``) and the last ``forecast`` visits of every subject, impute
-    each measurement per subject, and score per model.
+def hide(cohort: List, scenario: str, rng: np.random.Generator) -> List[np.ndarray]:
+    """Per subject a (V, M) bool mask of the hidden cells of ``scenario``."""
+    masks = []
+    for times, values in cohort:
+        mask = np.zeros(values.shape, bool)
+        if scenario == "blank cells":
+            mask = rng.random(values.shape) < 0.15
+        elif scenario == "missed visits" and len(times) >= 3 and rng.random() < 0.3:
+            mask[int(rng.integers(1, len(times) - 1))] = True
+        elif scenario == "forecast" and len(times) >= 3:
+            mask[-1] = True
+        masks.append(mask & ~np.isnan(values))
+    return masks
 
-    Args:
-        cohort: [(times (V,), values (V, M))], complete ground truth; subjects with fewer than
-            ``forecast + 3`` visits or a blank value are left out.
-        models: name -> (SequenceModel, network or None).
 
-    Returns:
-        name -> {rmse_missing, mae_missing, rmse_forecast, mae_forecast, missing_points, forecast_points}.
-    """
-    cohort = [(t, v) for t, v in cohort if len(t) >= forecast + 3 and not np.isnan(v).any()]
-    rng = np.random.default_rng(seed)
-    masks = [hide_visits(rng, len(t), rate, forecast) for t, _ in cohort]
-    columns = cohort[0][1].shape[1]
-    scores = {}
-    for name, (model, network) in models.items():
-        errors = {"missing": [], "forecast": []}
-        for column in range(columns):
-            known = np.concatenate([v[~(m | f), column] for (_, v), (m, f) in zip(cohort, masks)])
-            mean, scale = known.mean(), known.std() or 1.0
-            # Forecast visits are asked for at their true times (blank values after the last visit).
-            series = [(t, np.where(m | f, np.nan, (v[:, column] - mean) / scale))
-                      for (t, v), (m, f) in zip(cohort, masks)]
-            filled = impute_series(series, SequenceModel(model), 0, network)
-            for (t, v), (m, f), (_, predicted) in zip(cohort, masks, filled):
-                predicted = predicted * scale + mean
-                errors["missing"].append(predicted[m] - v[m, column])
-                errors["forecast"].append(predicted[f] - v[f, column])
-        row = {}
-        for part, values in errors.items():
-            values = np.concatenate(values)
-            row[f"rmse_{part}"] = float(np.sqrt(np.mean(values ** 2))) if values.size else float("nan")
-            row[f"mae_{part}"] = float(np.mean(np.abs(values))) if values.size else float("nan")
-            row[f"{part}_points"] = int(values.size)
-        scores[name] = row
-    return scores
+def _standardised(cohort, masks) -> Tuple[List, np.ndarray, np.ndarray]:
+    known = np.concatenate([np.where(m, np.nan, v) for (_, v), m in zip(cohort, masks)])
+    mean, scale = np.nanmean(known, 0), np.nanstd(known, 0)
+    scale = np.where(scale > 0, scale, 1.0)
+    subjects = [(t, (np.where(m, np.nan, v) - mean) / scale) for (t, v), m in zip(cohort, masks)]
+    return subjects, mean, scale
+
+
+def score_cohort(cohort: List, models: Dict[str, Tuple[str, Dict]], seed: int,
+                 scenarios=SCENARIOS) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """scenario -> model name -> {rmse, mae, points}; ``models``: name -> (model, networks)."""
+    cohort = [(np.asarray(t, float), np.asarray(v, float)) for t, v in cohort if len(t) >= 1]
+    result = {}
+    for number, scenario in enumerate(scenarios):
+        masks = hide(cohort, scenario, np.random.default_rng([seed, number]))
+        subjects, mean, scale = _standardised(cohort, masks)
+        truth = np.concatenate([v[m] for (_, v), m in zip(cohort, masks)])
+        result[scenario] = {}
+        for name, (model, networks) in models.items():
+            filled, _ = impute_any(subjects, model, 0, networks, seed)
+            predicted = np.concatenate([(f * scale + mean)[m] for (_, f), m in zip(filled, masks)])
+            error = predicted - truth
+            result[scenario][name] = {"rmse": float(np.sqrt(np.mean(error ** 2))),
+                                      "mae": float(np.mean(np.abs(error))), "points": int(error.size)}
+    return result
+
+
+def noise_floor(cohort: List, noise_free: List, seed: int, scenarios=SCENARIOS) -> Dict[str, float]:
+    """scenario -> RMSE of the noise-free values against the measured ones on the cells
+    :func:`score_cohort` hides (same seed): the error of a perfect imputation."""
+    cohort = [(np.asarray(t, float), np.asarray(v, float)) for t, v in cohort if len(t) >= 1]
+    result = {}
+    for number, scenario in enumerate(scenarios):
+        masks = hide(cohort, scenario, np.random.default_rng([seed, number]))
+        error = np.concatenate([(c - v)[m] for (_, v), (_, c), m in zip(cohort, noise_free, masks)])
+        result[scenario] = float(np.sqrt(np.mean(error ** 2)))
+    return result

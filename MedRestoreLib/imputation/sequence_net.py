@@ -1,15 +1,15 @@
-"""The recurrent sequence imputer: a univariate SRN or LSTM run both ways along time.
+"""The recurrent visit imputer: an SRN or LSTM run both ways along each subject's visits, one
+sequence per (subject, score), that predicts the residual from the subject's own linear trend.
 
-Each step reads (value, acquired flag, time since the neighbouring step, the piecewise-linear
-interpolation between the neighbouring acquired values); at a missing step the cell reads its own
-prediction of the value, made from its previous state (the seed method's feedback rule), in each
-direction. A small head maps both directions' states at a step to a correction of the
-interpolation there (beyond the last acquired value the interpolation is that value, so the
-forecast's trend comes from the network). Univariate, so the same network serves every column
-of a table and every feature of an image series; values are standardised by the caller.
+Each step reads the residual of the score at that visit — or, where the value is missing, its
+own prediction of it made from its previous state (the seed method's feedback rule) — an
+acquired flag, and the table-derived inputs of :mod:`.visit_features` (the subject's trend, the
+score's population trend, the estimate from the other scores observed at that visit, the time
+gaps to the neighbouring visits, how many values the subject has and how noisy they are). A small
+head maps both directions' states (and the step's inputs) to the residual. Padding steps
+(``valid`` False) leave the state unchanged, so subjects of any length share one batch.
 
-Shapes: values, acquired, gaps, interpolated (B, T) float tensors (gaps in units of the typical
-interval).
+Shapes: residual, acquired, valid (N, T); features (N, T, FEATURES); output (N, T).
 """
 from __future__ import annotations
 
@@ -17,50 +17,41 @@ import torch
 from torch import nn
 
 from .feedback_cells import CELLS, advance, initial_state
+from .visit_features import FEATURES
 
 
 class SequenceImputer(nn.Module):
-    def __init__(self, cell: str = "lstm", hidden: int = 32):
+    def __init__(self, cell: str = "lstm", hidden: int = 48, features: int = FEATURES):
         super().__init__()
         self.cell_kind = cell
-        self.forward_cell = CELLS[cell](4, hidden)
-        self.backward_cell = CELLS[cell](4, hidden)
+        self.forward_cell = CELLS[cell](features + 2, hidden)
+        self.backward_cell = CELLS[cell](features + 2, hidden)
         self.forward_feedback = nn.Linear(hidden, 1)
         self.backward_feedback = nn.Linear(hidden, 1)
-        self.head = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+        self.head = nn.Sequential(nn.Linear(2 * hidden + features, hidden), nn.Tanh(), nn.Linear(hidden, 1))
 
-    def _run(self, cell, feedback, values, acquired, gaps, interpolated, order):
-        state, memory = initial_state(cell, values.shape[0], values)
-        outputs = [None] * values.shape[1]
+    def _run(self, cell, feedback, residual, acquired, features, valid, order):
+        state, memory = initial_state(cell, residual.shape[0], residual)
+        outputs = [None] * residual.shape[1]
         for t in order:
-            reading = torch.where(acquired[:, t] > 0, values[:, t], feedback(state)[:, 0])
-            inputs = torch.stack([reading, acquired[:, t], gaps[:, t], interpolated[:, t]], 1)
-            state, memory = advance(cell, inputs, state, memory)
+            reading = torch.where(acquired[:, t] > 0, residual[:, t], feedback(state)[:, 0])
+            inputs = torch.cat([reading[:, None], acquired[:, t, None], features[:, t]], 1)
+            new_state, new_memory = advance(cell, inputs, state, memory)
+            keep = valid[:, t, None] > 0
+            state = torch.where(keep, new_state, state)
+            memory = None if memory is None else torch.where(keep, new_memory, memory)
             outputs[t] = state
         return torch.stack(outputs, 1)
 
-    def forward(self, values, acquired, gaps, interpolated):
-        """Predicted values (B, T); ``gaps[:, t]`` is the time from step t-1 to t (0 at t = 0)."""
-        length = values.shape[1]
-        values = torch.where(acquired > 0, values, torch.zeros_like(values))
-        forward = self._run(self.forward_cell, self.forward_feedback, values, acquired, gaps, interpolated,
+    def forward(self, residual, acquired, features, valid):
+        """Predicted residual from the subject's trend at every step (N, T)."""
+        length = residual.shape[1]
+        residual = torch.where(acquired > 0, residual, torch.zeros_like(residual))
+        forward = self._run(self.forward_cell, self.forward_feedback, residual, acquired, features, valid,
                             range(length))
-        after = torch.cat([gaps[:, 1:], torch.zeros_like(gaps[:, :1])], 1)
-        backward = self._run(self.backward_cell, self.backward_feedback, values, acquired, after,
-                             interpolated, range(length - 1, -1, -1))
-        return interpolated + self.head(torch.cat([forward, backward], 2))[..., 0]
-
-
-def interpolate_gaps(times, values, acquired):
-    """Piecewise-linear interpolation (numpy, (B, T)) through the acquired values of each row;
-    the nearest acquired value beyond the first and last."""
-    import numpy as np
-
-    result = np.empty(values.shape, dtype=np.float64)
-    for row in range(values.shape[0]):
-        known = acquired[row] > 0
-        result[row] = np.interp(times[row], times[row][known], values[row][known])
-    return result
+        backward = self._run(self.backward_cell, self.backward_feedback, residual, acquired, features, valid,
+                             range(length - 1, -1, -1))
+        return self.head(torch.cat([forward, backward, features], 2))[..., 0]
 
 
 def build(config: dict) -> SequenceImputer:

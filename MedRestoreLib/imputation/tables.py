@@ -1,22 +1,26 @@
 """Blank cells of a longitudinal table: one row per visit, one column per measurement, optional
 ``ID`` (subject) and ``TIME`` columns (names matched case-insensitively).
 
-Each measurement is imputed per subject along time (visit order = ``TIME``, else row order),
-standardised over the whole column so one network serves every column. Rows and columns keep
+Every subject's visits are imputed at once — all its measurements, along time (visit order =
+``TIME``, else row order; equal times keep row order) — by :mod:`.visits`, each measurement
+standardised over the whole column so one network serves every table; ``auto`` picks the model
+per column by held-out cells (:mod:`.visits_auto`). Rows and columns keep
 their order; observed cells keep their text. An extra last column ``imputed`` marks what was
 computed: the names of the imputed columns of a row joined by ``;`` (empty when none), or
 ``forecast`` on the rows appended by ``forecast`` (after all input rows, subject by subject, each
 one typical interval after the subject's last visit). A subject with no observed value in a
-column gets the column's mean there.
+column gets the column's population trend there (a quadratic in time through every subject's
+values).
 """
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..errors import InputError
-from .time_series import SequenceModel, impute_series, typical_interval
+from .time_series import SequenceModel, typical_interval
+from .visits_auto import impute_any
 
 MISSING_TEXT = {"", "na", "nan", "n/a", "none", "null"}
 MARK_COLUMN = "imputed"
@@ -77,14 +81,17 @@ def standardised(values: np.ndarray, names: Sequence[str]):
 
 
 def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int = 0,
-                 missing_rows: Sequence[int] = (), network=None,
-                 decimal: str = ".") -> Tuple[List[str], List[List[str]]]:
+                 missing_rows: Sequence[int] = (), networks: Optional[Dict[str, object]] = None,
+                 report: Optional[dict] = None, decimal: str = ".") -> Tuple[List[str], List[List[str]]]:
     """The table with its blank measurement cells filled and ``forecast`` rows per subject.
 
     Args:
         columns: header names; rows: cell texts (row lengths must match the header).
         model: :class:`SequenceModel`. missing_rows: 0-based data rows whose measurements are
             treated as blank (to re-impute a visit).
+        networks: loaded recurrent networks by cell name (the shipped ones when absent).
+        report: filled with the model used and, for ``auto``, its choice per column and the
+            held-out errors (:class:`~.visits_auto.VisitChoice`).
         decimal: the table's decimal mark ("." or ","; see ``table_files.read_table``); the
             computed cells are written with it.
 
@@ -122,19 +129,21 @@ def impute_table(columns: List[str], rows: List[List[str]], model, forecast: int
                 if np.isnan(times[r]):
                     raise InputError(f"TIME is blank in data row {r + 1}")
     orders = {name: sorted(members, key=lambda r: times[r]) for name, members in subjects.items()}
-    interval = typical_interval([(times[o], None) for o in orders.values()])
+    interval = typical_interval([times[o] for o in orders.values()])
     standard, unstandardise = standardised(values, [columns[c] for c in measured])
+    names = list(orders)
+    results, choice = impute_any([(times[orders[name]], standard[orders[name]]) for name in names],
+                                 SequenceModel(model).value, forecast, networks)
+    if report is not None:
+        report["model"] = SequenceModel(model).value
+        if choice is not None:
+            report["auto"] = choice.to_dict([columns[c] for c in measured])
+            report["summary"] = choice.summary([columns[c] for c in measured])
     filled = standard.copy()
-    future = {name: np.zeros((forecast, len(measured))) for name in orders}
-    for n in range(len(measured)):
-        names = [name for name, o in orders.items() if not np.isnan(standard[o, n]).all()]
-        series = [(times[orders[name]], standard[orders[name], n]) for name in names]
-        results = impute_series(series, SequenceModel(model), forecast, network, interval)
-        for name, (_, result) in zip(names, results):
-            filled[orders[name], n] = result[:len(orders[name])]
-            future[name][:, n] = result[len(orders[name]):]
-        for name in set(orders) - set(names):  # no observed value for this subject: column mean
-            filled[orders[name], n] = 0.0
+    future = {}
+    for name, (_, result) in zip(names, results):
+        filled[orders[name]] = result[:len(orders[name])]
+        future[name] = result[len(orders[name]):]
     filled = unstandardise(filled)
     output = []
     for r, row in enumerate(rows):

@@ -1,9 +1,8 @@
-"""Missing time points of univariate series: linear regression (the baseline) or the recurrent
-SRN/LSTM imputer, with an optional forecast of the next visits.
+"""The time-point models and univariate series: missing values of series of one measurement
+(each series one subject) by :mod:`.visits`, with an optional forecast of the next visits.
 
 A series is ``(times, values)`` with NaN where a visit's value is missing. Values must already be
-standardised by the caller (tables: per column; image series: per feature), because one network
-serves every measurement.
+standardised by the caller, because one network serves every measurement.
 
 Example:
     >>> filled = impute_series([(np.array([0, 1, 2, 3.]), np.array([0.1, np.nan, 0.5, 0.6]))],
@@ -17,101 +16,39 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ..errors import InputError
+from .visits import extend_times, typical_interval  # noqa: F401  (re-exported: frames, tables)
 
 Series = Tuple[np.ndarray, np.ndarray]
 
 
 class SequenceModel(str, Enum):
+    AUTO = "auto"  # the best of the others, measured on held-out observed cells of the input itself
     LSTM = "lstm"
     SRN = "srn"
-    LINEAR = "linear"  # least-squares line through the observed visits of each series
+    LINEAR = "linear"  # least-squares line through the observed visits of each subject and measurement
 
 
 # The model the CLI, the logic and the panel use unless told otherwise.
-DEFAULT_SEQUENCE_MODEL = SequenceModel.LSTM
-
-
-def typical_interval(series: List[Series]) -> float:
-    """Median positive time between consecutive visits over all series (1.0 if none)."""
-    gaps = np.concatenate([np.diff(np.asarray(t, float)) for t, _ in series] + [np.empty(0)])
-    gaps = gaps[gaps > 0]
-    return float(np.median(gaps)) if gaps.size else 1.0
-
-
-def extend_times(times: np.ndarray, forecast: int, interval: float) -> np.ndarray:
-    """Times with ``forecast`` visits appended, ``interval`` apart after the last one."""
-    times = np.asarray(times, float)
-    return np.concatenate([times, times[-1] + interval * np.arange(1, forecast + 1)]) if forecast else times
-
-
-def linear_fill(times: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Least-squares line through the observed values, evaluated at every time (a constant when
-    only one value is observed)."""
-    known = ~np.isnan(values)
-    if known.sum() == 0:
-        raise InputError("a series has no observed value")
-    if known.sum() == 1 or np.ptp(times[known]) == 0:
-        fitted = np.full(times.shape, values[known].mean())
-    else:
-        slope, intercept = np.polyfit(times[known], values[known], 1)
-        fitted = slope * times + intercept
-    return np.where(known, values, fitted)
+DEFAULT_SEQUENCE_MODEL = SequenceModel.AUTO
 
 
 def impute_series(series: List[Series], model, forecast: int = 0, network=None,
                   interval: Optional[float] = None) -> List[Series]:
-    """Fill NaN values and append ``forecast`` predicted visits to every series.
+    """Fill NaN values and append ``forecast`` predicted visits to every series (one measurement,
+    one series per subject).
 
     Args:
         series: [(times (V,), standardised values (V,) with NaN where missing)].
         model: :class:`SequenceModel`.
-        forecast: visits to predict after each series' last one.
-        network: a loaded recurrent network (loaded from the shipped folder when None).
-        interval: typical time between visits (from the series when None).
+        network: a loaded recurrent network for ``model`` (the shipped one when None).
 
     Returns:
         [(times (V + forecast,), values without NaN)]; observed values are unchanged.
     """
-    model = SequenceModel(model)
-    interval = interval or typical_interval(series)
-    extended = [(extend_times(t, forecast, interval),
-                 np.concatenate([np.asarray(v, float), np.full(forecast, np.nan)])) for t, v in series]
-    if model == SequenceModel.LINEAR:
-        return [(t, linear_fill(t, v)) for t, v in extended]
-    if network is None:
-        network = load_sequence_network(model.value)
-    return _recurrent(extended, network, interval)
+    from .visits_auto import impute_any
 
-
-def load_sequence_network(cell: str):
-    from .sequence_net import build
-    from .weights import load_model, shipped_folder
-
-    return load_model(shipped_folder("sequence", cell), build)[0]
-
-
-def _recurrent(series: List[Series], network, interval: float) -> List[Series]:
-    import torch
-
-    from .sequence_net import interpolate_gaps
-
-    results: List[Optional[Series]] = [None] * len(series)
-    by_length = {}
-    for number, (times, _) in enumerate(series):
-        by_length.setdefault(len(times), []).append(number)
-    for length, members in by_length.items():
-        times = np.stack([series[n][0] for n in members])
-        values = np.stack([series[n][1] for n in members])
-        acquired = ~np.isnan(values)
-        gaps = np.concatenate([np.zeros((len(members), 1)), np.diff(times, axis=1)], 1) / interval
-        interpolated = interpolate_gaps(times, np.nan_to_num(values), acquired)
-        with torch.no_grad():
-            predicted = network(torch.as_tensor(np.nan_to_num(values), dtype=torch.float32),
-                                torch.as_tensor(acquired, dtype=torch.float32),
-                                torch.as_tensor(gaps, dtype=torch.float32),
-                                torch.as_tensor(interpolated, dtype=torch.float32)).numpy()
-        filled = np.where(acquired, values, predicted)
-        for row, number in enumerate(members):
-            results[number] = (times[row], filled[row])
-    return results
+    model = SequenceModel(model).value
+    subjects = [(np.asarray(t, float), np.asarray(v, float)[:, None]) for t, v in series]
+    networks = {model: network} if network is not None else None
+    filled, _ = impute_any(subjects, model, forecast, networks)
+    return [(t, v[:, 0]) for t, v in filled]

@@ -41,6 +41,8 @@ def impute_slices_node(scene, inputNode, options, outputNode=None, progress=None
     outputNode.SetAndObserveTransformNodeID(inputNode.GetTransformNodeID())
     outputNode.SetAttribute("MedRestore.filledSlices",
                             ",".join(str(k) for k in np.flatnonzero(result.filled)))
+    for key, value in result.metadata().items():  # the model used; what auto chose and measured
+        outputNode.SetAttribute(key, value)
     return outputNode
 
 
@@ -93,7 +95,8 @@ def _impute_table_node(scene, inputNode, model, missing, forecast, outputNode, s
     columns, rows = _table_contents(inputNode)
     if not columns:
         raise InputError(f"the table '{inputNode.GetName()}' has no columns")
-    columns, rows = impute_table(columns, rows, model, forecast, [] if missing == "auto" else missing)
+    report: dict = {}
+    columns, rows = impute_table(columns, rows, model, forecast, [] if missing == "auto" else missing, report=report)
     steps.check_cancel()
     if outputNode is None:
         outputNode = scene.AddNewNodeByClass("vtkMRMLTableNode", f"{inputNode.GetName()} imputed")
@@ -105,5 +108,9 @@ def _impute_table_node(scene, inputNode, model, missing, forecast, outputNode, s
         for row in rows:
             array.InsertNextValue(float(row[number]) if numeric else row[number])
         outputNode.AddColumn(array)
+    if "auto" in report:  # what auto chose per column and the held-out errors (as the CLI's OUTPUT.json)
+        import json
+
+        outputNode.SetAttribute("MedRestore.auto", json.dumps(report["auto"], separators=(",", ":")))
     steps.report(1.0, "table imputed")
     return outputNode

@@ -180,12 +180,34 @@ def prepare_impute_slices(inputNode, *, factor=None, missing=None, model: str = 
     except BaseException:
         run.cleanup()
         raise
+
     def collect(finished: BackgroundRun):
         _still_in_scene(scene, inputNode)
-        return import_volume(scene, finished.path("imputed.nrrd"), f"{inputNode.GetName()} slices imputed", inputNode)
+        node = import_volume(scene, finished.path("imputed.nrrd"), f"{inputNode.GetName()} slices imputed", inputNode)
+        for key, value in header_fields(finished.path("imputed.nrrd"), "MedRestore.").items():
+            node.SetAttribute(key, value)  # the model used; what auto chose (as the logic sets them)
+        return node
 
     run.collect = collect
     return run
+
+
+def _with_choice(node, sidecar: Path):
+    """``node`` with the ``MedRestore.auto`` attribute from the CLI's JSON sidecar, when written."""
+    if Path(sidecar).exists():
+        node.SetAttribute("MedRestore.auto", json.dumps(json.loads(Path(sidecar).read_text())["auto"],
+                                                        separators=(",", ":")))
+    return node
+
+
+def header_fields(path, prefix: str) -> dict:
+    """The header key/values of an image file whose keys start with ``prefix``."""
+    import SimpleITK as sitk
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    reader.ReadImageInformation()
+    return {key: reader.GetMetaData(key) for key in reader.GetMetaDataKeys() if key.startswith(prefix)}
 
 
 def prepare_impute_sequence(inputNode, *, missing="auto", model: str = SEQUENCE_MODEL_DEFAULT, forecast: int = 0,
@@ -214,7 +236,8 @@ def prepare_impute_sequence(inputNode, *, missing="auto", model: str = SEQUENCE_
     def collect(finished: BackgroundRun):
         _still_in_scene(scene, inputNode)
         if isTable:
-            return import_table(scene, finished.path("imputed.csv"), name)
+            return _with_choice(import_table(scene, finished.path("imputed.csv"), name),
+                                finished.path("imputed.csv.json"))
         return import_sequence(scene, finished.path("imputed.nrrd"), name, inputNode)
 
     run.collect = collect

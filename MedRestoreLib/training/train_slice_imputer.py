@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -27,7 +27,6 @@ from ..devices import resolve_device
 from ..imputation.interpolation import interpolate
 from ..imputation.layout import Acquisition, simulate
 from ..imputation.slice_net import build, neighbour_indices
-from ..intensity import intensity_window
 from ..volume import read_volume
 from .checkpoint import report, trainer_parser
 from .colin import resample
@@ -35,45 +34,17 @@ from .distributed import start
 from .fetch_data import fetch
 from .loop import LoopSettings, TrainingLoop, optimise
 from .run_folder import write_run_folder
+from .slice_data import SlicePool, normalised, sample_batch
+from .synthesis import TRAINING_ATLASES, load_label_maps
 
 
-def normalised(array: np.ndarray) -> np.ndarray:
-    low, high = intensity_window(array)
-    return np.clip((array.astype(np.float32) - low) / (high - low), 0, 1.2)
-
-
-def load_training(cache: Path, names: List[str], spacings: List[float]) -> List[np.ndarray]:
-    return [normalised(resample(read_volume(cache / name), spacing)) for name in names for spacing in spacings]
-
-
-def sample_batch(volumes, config, rng):
-    """(acquired (B, n, c, c), base, truth (B, L, c, c), layout) of one factor and acquisition."""
-    data = config["data"]
-    factor = int(rng.choice(data["factors"]))
-    acquisition = Acquisition(rng.choice(["thick", "sampled"]))
-    count, crop = data["acquired_slices"], data["crop"]
-    length = count * factor if acquisition == Acquisition.THICK else (count - 1) * factor + 1
-    acquired, bases, truths = [], [], []
-    while len(truths) < config["train"]["batch"]:
-        volume = np.moveaxis(volumes[rng.integers(len(volumes))], int(rng.integers(3)), 0)
-        if volume.shape[0] < length or min(volume.shape[1:]) < crop:
-            continue
-        start = [int(rng.integers(0, n - s + 1)) for n, s in zip(volume.shape, (length, crop, crop))]
-        block = volume[start[0]:start[0] + length, start[1]:start[1] + crop, start[2]:start[2] + crop]
-        if (block > 0.1).mean() < 0.3:
-            continue
-        if rng.random() < 0.5:
-            block = block[:, ::-1]
-        if rng.random() < 0.5:
-            block = block[:, :, ::-1]
-        if rng.random() < 0.5:
-            block = block[::-1]
-        observations, truth, layout = simulate(np.ascontiguousarray(block), factor, acquisition)
-        acquired.append(observations)
-        bases.append(interpolate(observations, layout))
-        truths.append(truth)
-    return (torch.as_tensor(np.stack(acquired)), torch.as_tensor(np.stack(bases)),
-            torch.as_tensor(np.stack(truths)), layout)
+def load_training(cache: Path, data: dict, rng: np.random.Generator) -> SlicePool:
+    """Colin27 at each listed spacing, plus the synthetic pool when the config asks for one."""
+    colin = [normalised(resample(read_volume(cache / name), spacing))
+             for name in data["training"] for spacing in data["spacings_mm"]]
+    synthetic = data.get("synthetic", {})
+    maps = load_label_maps(cache, synthetic.get("atlases", TRAINING_ATLASES)) if synthetic.get("pool") else []
+    return SlicePool(colin, maps, data, rng)
 
 
 def validate(model, config) -> Dict[str, Dict[str, float]]:
@@ -106,15 +77,20 @@ def train(config_path: Path, out: Path, cache: Path, resume: bool = False, devic
     if distributed.is_main:
         fetch(cache)
     distributed.barrier()
-    volumes = load_training(cache, config["data"]["training"], config["data"]["spacings_mm"])
-    model = build(config).to(distributed.device)
+    model = build(config)
+    if settings.get("init_weights") and not (resume and (Path(out) / "checkpoint.pt").exists()):
+        model.load_state_dict(torch.load(settings["init_weights"], map_location="cpu", weights_only=True))
+    model = model.to(distributed.device)
     optimiser = torch.optim.Adam(model.parameters(), lr=settings["learning_rate"])
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings["steps"])
     loop = TrainingLoop(out, {"model": model, "optimiser": optimiser, "schedule": schedule},
                         LoopSettings.from_config(settings), distributed, "slice-imputer")
+    # The pool is drawn from a generator of its own: a resumed run rebuilds the same pool.
+    pool = load_training(cache, config["data"], np.random.default_rng([settings["seed"], distributed.rank, 7]))
 
     def one_step(step):
-        acquired, base, truth, layout = sample_batch(volumes, config, loop.rng)
+        pool.refresh(step, loop.rng)
+        acquired, base, truth, layout = sample_batch(pool, config, loop.rng)
         previous, following = neighbour_indices(layout.positions, layout.length)
         predicted = model(acquired.to(distributed.device), base.to(distributed.device), layout.anchor,
                           previous, following)

@@ -107,3 +107,30 @@ def test_a_forecast_beyond_the_float64_range_is_refused_by_name():
     rows = [["a", "0", "-1.7e308"], ["a", "1", "1.7e308"]]
     with pytest.raises(InputError, match="column 'big' exceeds the range of 64-bit numbers"):
         impute_table(["ID", "TIME", "big"], rows, "linear", forecast=1)
+
+
+def test_auto_is_the_default_and_reports_its_choice_beside_the_output(tmp_path, capsys):
+    import json
+
+    from MedRestoreLib.imputation.time_series import DEFAULT_SEQUENCE_MODEL
+
+    assert DEFAULT_SEQUENCE_MODEL.value == "auto"
+    write(tmp_path / "in.csv", cohort_rows())
+    assert main(["impute-sequence", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), "--quiet"]) == 0
+    said = capsys.readouterr().out.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("auto chose per gap kind and column")
+    report = json.loads((tmp_path / "out.csv.json").read_text())
+    assert set(report["auto"]["models"]["cell"]) == {"score", "volume"}
+    assert set(report["auto"]["held_out_rmse_standardised"]["cell"]) == {"lstm", "srn", "linear"}
+    assert read(tmp_path / "out.csv")[5][4] == "score"
+
+
+def test_one_visit_subjects_single_values_and_duplicated_times_get_values(tmp_path):
+    rows = [HEADER, ["a", "0", "1", "10"], ["a", "1", "", "9"], ["a", "1", "3", ""], ["a", "2", "5", "8"],
+            ["b", "4", "", "7"], ["c", "0", "2", ""], ["c", "0", "", "6"]]
+    for model in ("auto", "lstm", "linear"):
+        columns, filled = impute_table(rows[0], rows[1:], model)
+        for row in filled:
+            assert all(np.isfinite(float(cell)) for cell in row[2:4])
+        assert [row[4] for row in filled] == ["", "score", "volume", "", "score", "volume", "score"]
+    assert float(impute_table(rows[0], rows[1:], "linear")[1][1][2]) == pytest.approx(3.0)  # a's line 1 + 2t

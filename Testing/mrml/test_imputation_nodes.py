@@ -83,3 +83,23 @@ def test_a_volume_node_is_not_a_sequence(mrml_scene):
     node = volume_node(mrml_scene, "single", Volume(phantom(), matrix()))
     with pytest.raises(InputError, match="single 3-D volume"):
         MedRestoreLogic().imputeSequence(node)
+
+
+def test_auto_slices_and_tables_carry_their_choice_as_node_attributes(mrml_scene):
+    import json
+
+    node = volume_node(mrml_scene, "thick", Volume(phantom(8), matrix()))
+    output = MedRestoreLogic().imputeSlices(node, SliceImputeOptions(factor=2, device="cpu", adapt_seconds=0))
+    assert output.GetAttribute("MedRestore.model") == "auto"
+    choice = json.loads(output.GetAttribute("MedRestore.auto"))
+    assert choice["held_out_slices"] == 3 and set(choice["held_out_mse"]) >= {"linear", "cubic", "lstm"}
+    table = mrml_scene.AddNewNodeByClass("vtkMRMLTableNode", "visits")
+    for name, values in (("ID", ["a"] * 4 + ["b"] * 4), ("TIME", ["0", "1", "2", "3"] * 2),
+                         ("MMSE", ["29", "", "25", "24", "30", "28", "", "27"])):
+        array = vtk.vtkStringArray()
+        array.SetName(name)
+        for value in values:
+            array.InsertNextValue(value)
+        table.AddColumn(array)
+    imputed = MedRestoreLogic().imputeSequence(table)
+    assert set(json.loads(imputed.GetAttribute("MedRestore.auto"))["models"]["cell"]) == {"MMSE"}

@@ -116,6 +116,7 @@ def test_impute_slices_run_exports_the_volume(mrml_scene):
             assert status == 0, monitor.full_log()
             output = run.collect(run)
             assert output.GetImageData().GetDimensions()[2] > inputNode.GetImageData().GetDimensions()[2]
+            assert output.GetAttribute("MedRestore.model") == "linear"  # from the output's header
     finally:
         run.cleanup()
 

@@ -150,9 +150,10 @@ def test_slice_imputer_on_two_ranks_holds_one_set_of_weights(tmp_path):
 
 def test_sequence_imputer_on_two_ranks_holds_one_set_of_weights(tmp_path):
     config = {"model": {"id": "sequence-srn", "version": "0.0.1", "cell": "srn", "hidden": 8},
-              "data": {"synthetic_subjects": 20, "min_visits": 4, "max_visits": 6, "max_missing_rate": 0.4,
-                       "max_forecast": 2},
-              "train": {"seed": 1, "steps": 4, "batch": 8, "learning_rate": 0.01, "checkpoint_every": 2}}
+              "data": {"real_fraction": 0.5, "max_cell_rate": 0.3, "max_visit_rate": 0.3, "max_forecast": 2,
+                       "forecast_weight": 0.5},
+              "train": {"seed": 1, "steps": 4, "batch": 2, "learning_rate": 0.01, "checkpoint_every": 2},
+              "validation": {"subjects": 30}}
     (tmp_path / "sequence.json").write_text(json.dumps(config))
     train("sequence-imputer", tmp_path / "sequence.json", tmp_path / "run")
     state = checkpoint(tmp_path / "run")
