@@ -8,7 +8,12 @@ healthy voxels a threshold would flag:
 1. take the scores (log-odds) of the volume's voxels (signal voids, decided otherwise, left out);
 2. fit an exponential tail between their 90th and 99th percentiles — healthy tissue as long as
    real defects are under 1 % of the volume (the tail of classifier log-odds is close to
-   exponential);
+   exponential). When 1 % or more of the voxels already score above the validated threshold,
+   the 99th percentile would lie among them — often real damage (a missing slice, a box, mixed
+   defects: 1–4 % of a volume), and a fit through it pushed the threshold to 1.0, above the
+   damage itself — so the fit is then made on the voxels below the validated threshold (the
+   percentiles of those; unless they are under 90 % of the volume: then healthy tissue itself
+   runs hot and every voxel counts);
 3. extrapolate: the threshold above which the fitted tail expects at most ``target_rate`` of the
    volume's voxels.
 
@@ -54,6 +59,9 @@ def calibrate_threshold(probability: np.ndarray, validated: float, exclude: np.n
     scores = probability if exclude is None else probability[~exclude]
     if scores.size < MIN_VOXELS:
         return Calibration(float(validated), float(validated), float("nan"))
+    below = scores[scores < validated]
+    if 1.0 - HIGH <= 1.0 - below.size / scores.size <= 1.0 - LOW:  # see step 2
+        scores = below
     low, high = np.quantile(scores, [LOW, HIGH])
     s_low, s_high = _logit(low), _logit(high)
     if not s_high > s_low:
