@@ -7,10 +7,10 @@ truth. Each real region takes the fill that scored best on its own probes — on
 the blend of the two best weighted by their inverse squared error when the blend scored better.
 
 Regions are scored in groups that behave alike: dead or hot pixels (≤ 3 voxels) together, line
-segments together, other small regions together, and every larger region on its own (one copy
-each). A region too large to copy into intact tissue takes the choice pooled over every probe of
-the image. A candidate may leave regions it cannot afford unfilled (NaN: 3-D biharmonic on very
-large regions); it is then not a choice for their groups.
+segments together, other small regions together, and every larger region on its own (up to
+four copies, fewer for large ones). A region too large to copy into intact tissue takes the
+choice pooled over every probe of the image. A candidate may leave regions it cannot afford
+unfilled (NaN: 3-D biharmonic on very large regions); it is then not a choice for their groups.
 The probes keep a margin from the real defects, so a real region's fill sees the context it
 would see alone (up to the tiles' reach of the learned fillers).
 
@@ -30,6 +30,11 @@ from ..progress import Steps
 SMALL_REGION = 200  # voxels: regions up to this size are pooled; larger ones are scored alone
 MAX_PIXEL_PROBES = 400  # single-voxel probes for dead/hot pixels
 MAX_POOLED_PROBES = 40  # copies for the lines, and for the small regions
+# Copies of one larger region: up to MAX_LARGE_COPIES while they add at most LARGE_COPY_VOXELS
+# (a 16³ hole gets four, a 32³ hole one): one copy lands in one kind of tissue, and then says
+# more about that tissue than about the method.
+MAX_LARGE_COPIES = 4
+LARGE_COPY_VOXELS = 20000
 ATTEMPTS = 40  # random placements tried per probe
 MARGIN = 3  # voxels kept between probes and real defects (and between probes)
 MIN_INSIDE = 0.8  # share of a probe's voxels that must be known tissue
@@ -95,8 +100,9 @@ def place_probes(array: np.ndarray, mask: np.ndarray, rng: np.random.Generator):
     """Probe copies of the defect regions: (probe mask, {group: probe voxels}, {group: real voxels}).
 
     Pixels get up to :data:`MAX_PIXEL_PROBES` single-voxel probes, lines and small regions up to
-    :data:`MAX_POOLED_PROBES` copies, larger regions one copy each — enough to score, while the
-    probes add at most about the defects' own size to every candidate's work.
+    :data:`MAX_POOLED_PROBES` copies, larger regions up to :data:`MAX_LARGE_COPIES` copies each
+    (:data:`LARGE_COPY_VOXELS`) — enough to score, while the probes add a bounded amount to every
+    candidate's work.
     """
     labels, _ = ndimage.label(mask, np.ones((3, 3, 3), bool))
     free = _tissue(array, mask)
@@ -115,8 +121,12 @@ def place_probes(array: np.ndarray, mask: np.ndarray, rng: np.random.Generator):
             if pooled_copies.get(group, 0) >= MAX_POOLED_PROBES:
                 continue
             pooled_copies[group] = pooled_copies.get(group, 0) + 1
-        placed = _copy_region(region, box, free, rng)
-        if placed is not None:
+        copies = 1 if group in ("lines", "small regions") else int(np.clip(LARGE_COPY_VOXELS // size, 1,
+                                                                              MAX_LARGE_COPIES))
+        for _ in range(copies):
+            placed = _copy_region(region, box, free, rng)
+            if placed is None:
+                break
             target, copy = placed
             probes[target] |= copy
             probe_groups.setdefault(group, np.zeros(mask.shape, bool))[target] |= copy
