@@ -100,29 +100,34 @@ def place_probes(array: np.ndarray, mask: np.ndarray, rng: np.random.Generator):
     """Probe copies of the defect regions: (probe mask, {group: probe voxels}, {group: real voxels}).
 
     Pixels get up to :data:`MAX_PIXEL_PROBES` single-voxel probes, lines and small regions up to
-    :data:`MAX_POOLED_PROBES` copies, larger regions up to :data:`MAX_LARGE_COPIES` copies each
-    (:data:`LARGE_COPY_VOXELS`) — enough to score, while the probes add a bounded amount to every
-    candidate's work.
+    :data:`MAX_POOLED_PROBES` copies (shared among the group's regions), larger regions up to
+    :data:`MAX_LARGE_COPIES` copies each (:data:`LARGE_COPY_VOXELS`) — enough to score, while the
+    probes add a bounded amount to every candidate's work.
     """
     labels, _ = ndimage.label(mask, np.ones((3, 3, 3), bool))
     free = _tissue(array, mask)
     probes = np.zeros(mask.shape, bool)
     probe_groups: Dict[str, np.ndarray] = {}
     region_groups: Dict[str, np.ndarray] = {}
-    pooled_copies: Dict[str, int] = {}
-    for number, box in enumerate(ndimage.find_objects(labels), start=1):
+    boxes = ndimage.find_objects(labels)
+    groups = []
+    for number, box in enumerate(boxes, start=1):
         region = labels[box] == number
-        size = int(region.sum())
-        group = _group_name(region.shape, size) or f"region {number} ({'×'.join(map(str, region.shape))})"
+        groups.append(_group_name(region.shape, int(region.sum()))
+                      or f"region {number} ({'×'.join(map(str, region.shape))})")
+    members = {group: groups.count(group) for group in set(groups)}
+    pooled_copies: Dict[str, int] = {}
+    for number, (box, group) in enumerate(zip(boxes, groups), start=1):
+        region = labels[box] == number
         region_groups.setdefault(group, np.zeros(mask.shape, bool))[box] |= region
         if group == "pixels":
             continue  # placed all at once below
         if group in ("lines", "small regions"):
-            if pooled_copies.get(group, 0) >= MAX_POOLED_PROBES:
-                continue
-            pooled_copies[group] = pooled_copies.get(group, 0) + 1
-        copies = 1 if group in ("lines", "small regions") else int(np.clip(LARGE_COPY_VOXELS // size, 1,
-                                                                              MAX_LARGE_COPIES))
+            # A few lines get several copies each: four copies of four lines scored the wrong fill.
+            copies = min(MAX_POOLED_PROBES - pooled_copies.get(group, 0), max(MAX_POOLED_PROBES // members[group], 1))
+            pooled_copies[group] = pooled_copies.get(group, 0) + max(copies, 0)
+        else:
+            copies = int(np.clip(LARGE_COPY_VOXELS // int(region.sum()), 1, MAX_LARGE_COPIES))
         for _ in range(copies):
             placed = _copy_region(region, box, free, rng)
             if placed is None:
