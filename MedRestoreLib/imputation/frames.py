@@ -96,7 +96,9 @@ def impute_frames(frames: Sequence[Volume], model, missing: Union[str, Sequence[
         values[observed] = scores / spreads
         if scores.shape[1]:
             networks = {model.value: network} if network is not None else None
-            (_, filled), = impute_any([(times, values)], model.value, forecast, networks)[0]
+            # auto weighs each component's error by its variance: the error in the image.
+            (_, filled), = impute_any([(times, values)], model.value, forecast, networks,
+                                      weights=spreads ** 2)[0]
             coefficients = filled * spreads
         else:
             coefficients = np.zeros((len(all_times), 0))

@@ -116,8 +116,12 @@ def _folds(subjects: List[Subject], rng: np.random.Generator):
 
 
 def choose(subjects: List[Subject], networks: Optional[Dict[str, object]] = None, seed: int = 0,
-           candidates: Sequence[str] = CANDIDATES) -> VisitChoice:
-    """Per kind of gap and score, the candidate with the smallest held-out error (module docstring)."""
+           candidates: Sequence[str] = CANDIDATES, weights: Optional[np.ndarray] = None) -> VisitChoice:
+    """Per kind of gap and score, the candidate with the smallest held-out error (module docstring).
+    ``weights`` (one per score) scale the squared errors where scores do not count alike: the
+    principal components of an image series, weighted by their variance, so that the choice
+    follows the error in the image rather than in its faintest components."""
+    weight = np.ones(subjects[0][1].shape[1]) if weights is None else np.asarray(weights, np.float64)
     networks = networks or {}
     rng = np.random.default_rng(seed)
     scores = subjects[0][1].shape[1]
@@ -128,7 +132,7 @@ def choose(subjects: List[Subject], networks: Optional[Dict[str, object]] = None
     _, truth, _ = pack(subjects)
     for hidden in _folds(subjects, rng):
         kinds = np.where(~np.isnan(truth), gap_kinds(hidden), 0)
-        errors = {m: (predict(hidden, m, networks.get(m)) - np.nan_to_num(truth)) ** 2 for m in candidates}
+        errors = {m: weight * (predict(hidden, m, networks.get(m)) - np.nan_to_num(truth)) ** 2 for m in candidates}
         for code, kind in enumerate(KINDS, start=1):
             held = kinds == code
             counts[kind] += held.sum((0, 1))
@@ -174,14 +178,14 @@ class _Measured:
 
 
 def impute_auto(subjects: List[Subject], forecast: int = 0, networks: Optional[Dict[str, object]] = None,
-                seed: int = 0):
+                seed: int = 0, weights: Optional[np.ndarray] = None):
     """(filled subjects as :func:`~.visits.impute_cohort` gives them, :class:`VisitChoice`)."""
     import importlib.util
 
     networks = networks or {}
     # Without torch (a fresh Slicer) the recurrent candidates cannot run: linear regression it is.
     candidates = CANDIDATES if importlib.util.find_spec("torch") is not None else ("linear",)
-    choice = choose(subjects, networks, seed, candidates)
+    choice = choose(subjects, networks, seed, candidates, weights)
     needed = {model for models in choice.models.values() for model in models}
     results = {model: impute_cohort(subjects, model, forecast, networks.get(model)) for model in needed}
     extended = [(t, np.full(v.shape, np.nan)) for t, v in next(iter(results.values()))]
@@ -200,9 +204,10 @@ def impute_auto(subjects: List[Subject], forecast: int = 0, networks: Optional[D
 
 
 def impute_any(subjects: List[Subject], model: str, forecast: int = 0,
-               networks: Optional[Dict[str, object]] = None, seed: int = 0):
-    """(filled subjects, :class:`VisitChoice` or None): ``auto`` or one model."""
+               networks: Optional[Dict[str, object]] = None, seed: int = 0, weights: Optional[np.ndarray] = None):
+    """(filled subjects, :class:`VisitChoice` or None): ``auto`` (``weights``: see :func:`choose`)
+    or one model."""
     model = getattr(model, "value", model)
     if model == "auto":
-        return impute_auto(subjects, forecast, networks, seed)
+        return impute_auto(subjects, forecast, networks, seed, weights)
     return impute_cohort(subjects, model, forecast, (networks or {}).get(model)), None
