@@ -41,8 +41,10 @@ def main(argv=None) -> None:
     if args.method == "gan":
         model = load_gan(device=args.device)  # loading is not filling: outside the clock
         fill = lambda array, defects: gan_fill(array, defects, model=model)  # noqa: E731
-    else:
-        fill = filler_for(FillOptions(method=args.method), args.device)
+    else:  # learned candidates (auto, unet) loaded now, outside the clock, as a batch worker holds them
+        from ..models.loaded import LoadedModels
+
+        fill = filler_for(FillOptions(method=args.method), args.device, models=LoadedModels())
     started = time.perf_counter()
     fill(volume.array.astype(np.float64), mask)
     seconds = time.perf_counter() - started

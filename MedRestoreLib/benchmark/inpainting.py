@@ -27,6 +27,7 @@ from ..inpainting.gan_filler import gan_fill, load_gan
 from ..intensity import normalise_intensity
 from ..metrics import psnr_normalised, ssim_map
 from ..models.catalog import folder as model_folder
+from ..options import FillOptions
 from ..progress import Steps
 from ..volume import Volume
 
@@ -158,9 +159,10 @@ def _means(collected) -> Dict[str, Dict[str, Dict[str, float]]]:
 
 
 def filling_timing(volume_256: Volume, device: str) -> Dict[str, Dict[str, float]]:
-    """GAN fill time and peak memory in a child process: on ``volume_256`` (the detection
-    timing's volume) with mixed defects damaging just over 1 % of its voxels (the issue's
-    target; three regions of each kind, boxes up to 32³), and with one 32³ box."""
+    """Time and peak memory of ``restore``'s default fill (``auto``: self-validation included)
+    in a child process: on ``volume_256`` (the detection timing's volume) with mixed defects
+    damaging just over 1 % of its voxels (the issue's target; three regions of each kind, boxes
+    up to 32³), and with one 32³ box."""
     import tempfile
     from pathlib import Path
 
@@ -175,5 +177,5 @@ def filling_timing(volume_256: Volume, device: str) -> Dict[str, Dict[str, float
             write_volume(damaged, Path(folder) / f"{name}.nrrd")
             write_volume(mask, Path(folder) / f"{name}-mask.nrrd")
             timing[name] = measure_fill(Path(folder) / f"{name}.nrrd", Path(folder) / f"{name}-mask.nrrd",
-                                        "gan", device)
+                                        FillOptions().method.value, device)
     return timing

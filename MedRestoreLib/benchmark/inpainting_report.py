@@ -74,7 +74,7 @@ def filling_markdown(result: Dict[str, object], timing, targets) -> str:
         cells = [f"{per_case[c][method]['texture_ratio']:.2f} · {per_case[c][method]['seconds']:.2f} s" for c in cases]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     if timing:
-        lines += ["", "GAN fill cost (child process, CPU): "
+        lines += ["", "Default fill (auto) cost (child process, CPU): "
                   f"one 32³ hole {timing['hole_32']['seconds']:.2f} s; 256³ with "
                   f"{timing['volume_256']['defect_percent']:.2f} % damaged (mixed defects) "
                   f"{timing['volume_256']['seconds']:.1f} s, peak memory "
