@@ -19,6 +19,7 @@ would see alone (up to the tiles' reach of the learned fillers).
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -115,7 +116,7 @@ def place_probes(array: np.ndarray, mask: np.ndarray, rng: np.random.Generator):
         region = labels[box] == number
         groups.append(_group_name(region.shape, int(region.sum()))
                       or f"region {number} ({'×'.join(map(str, region.shape))})")
-    members = {group: groups.count(group) for group in set(groups)}
+    members = Counter(groups)
     pooled_copies: Dict[str, int] = {}
     for number, (box, group) in enumerate(zip(boxes, groups), start=1):
         region = labels[box] == number
@@ -123,7 +124,8 @@ def place_probes(array: np.ndarray, mask: np.ndarray, rng: np.random.Generator):
         if group == "pixels":
             continue  # placed all at once below
         if group in ("lines", "small regions"):
-            # A few lines get several copies each: four copies of four lines scored the wrong fill.
+            # The group's copies are shared among its regions: four lines had one copy each, 59 voxels
+            # to score on; now ten each.
             copies = min(MAX_POOLED_PROBES - pooled_copies.get(group, 0), max(MAX_POOLED_PROBES // members[group], 1))
             pooled_copies[group] = pooled_copies.get(group, 0) + max(copies, 0)
         else:
