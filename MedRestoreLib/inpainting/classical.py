@@ -87,23 +87,29 @@ def adjacent_slices(array, mask, steps: Optional[Steps] = None) -> np.ndarray:
     is known that side is copied; where neither is, the neighbour median fills in.
     """
     result = np.array(array, dtype=np.float64)
+    # Only the (j, i) columns that hold a defect change: work on those alone (a 32³ hole in a 256³
+    # volume took 3 s when every column was indexed).
+    columns = mask.any(axis=0)
+    defects = mask[:, columns]  # (k, columns)
+    values = result[:, columns]
     depth = mask.shape[0]
-    index = np.arange(depth).reshape(-1, 1, 1)
-    known = ~mask
-    below = np.where(known, index, -1)
-    below = np.maximum.accumulate(below, axis=0)
-    above = np.where(known, index, depth)
-    above = np.flip(np.minimum.accumulate(np.flip(above, axis=0), axis=0), axis=0)
+    index = np.arange(depth).reshape(-1, 1)
+    known = ~defects
+    below = np.maximum.accumulate(np.where(known, index, -1), axis=0)
+    above = np.flip(np.minimum.accumulate(np.flip(np.where(known, index, depth), axis=0), axis=0), axis=0)
     has_below = below >= 0
     has_above = above < depth
-    jj, ii = np.indices(mask.shape[1:])
-    value_below = result[np.clip(below, 0, depth - 1), jj, ii]
-    value_above = result[np.clip(above, 0, depth - 1), jj, ii]
+    column = np.arange(values.shape[1])
+    value_below = values[np.clip(below, 0, depth - 1), column]
+    value_above = values[np.clip(above, 0, depth - 1), column]
     weight = np.where(has_below & has_above,
                       (index - below) / np.maximum(above - below, 1), np.where(has_above, 1.0, 0.0))
     interpolated = (1 - weight) * value_below + weight * value_above
-    fillable = mask & (has_below | has_above)
-    result[fillable] = interpolated[fillable]
+    filled = defects & (has_below | has_above)
+    values[filled] = interpolated[filled]
+    result[:, columns] = values
+    fillable = np.zeros(mask.shape, bool)
+    fillable[:, columns] = filled
     if steps is not None:
         steps.report(1.0, "mean of adjacent slices")
     return _fill_remaining(result, mask & ~fillable)
