@@ -233,7 +233,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m MedRestoreLib.benchmark.detection_domains",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--quick", action="store_true", help="four domains, one seed, no restores")
+    parser.add_argument("--quick", action="store_true", help="five domains, one seed, no restores")
     parser.add_argument("--seeds", type=int, nargs="+")
     parser.add_argument("--model", type=Path, help="a trained localizer folder to score instead of the shipped one")
     args = parser.parse_args(argv)

@@ -166,7 +166,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m MedRestoreLib.benchmark.filling_domains",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--quick", action="store_true", help="four domains")
+    parser.add_argument("--quick", action="store_true", help="five domains")
     parser.add_argument("--seeds", type=int, nargs="+")
     parser.add_argument("--candidate", action="append", default=[], metavar="NAME=DIR",
                         help="a trained model folder scored beside the shipped fillers")

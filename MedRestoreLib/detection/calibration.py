@@ -59,9 +59,9 @@ def calibrate_threshold(probability: np.ndarray, validated: float, exclude: np.n
     scores = probability if exclude is None else probability[~exclude]
     if scores.size < MIN_VOXELS:
         return Calibration(float(validated), float(validated), float("nan"))
-    below = scores[scores < validated]
-    if 1.0 - HIGH <= 1.0 - below.size / scores.size <= 1.0 - LOW:  # see step 2
-        scores = below
+    above = np.count_nonzero(scores >= validated) / scores.size
+    if 1.0 - HIGH <= above <= 1.0 - LOW:  # see step 2
+        scores = scores[scores < validated]
     low, high = np.quantile(scores, [LOW, HIGH])
     s_low, s_high = _logit(low), _logit(high)
     if not s_high > s_low:
